@@ -32,11 +32,12 @@ def count_layers(parameters):
     """
     if not isinstance(parameters, dict):
         raise TypeError(f"parameters must be a dict, got {type(parameters).__name__}")
-    L = len(parameters) // 2
+    layers = [_layer_of_key(key, ("W", "b")) for key in parameters]
+    L = max((l for l in layers if l is not None), default=0)
     expected = {f"{kind}{l}" for l in range(1, L + 1) for kind in ("W", "b")}
     if L == 0 or set(parameters) != expected:
         missing = sorted(expected - set(parameters))
-        unexpected = sorted(set(parameters) - expected)
+        unexpected = sorted(map(str, set(parameters) - expected))
         raise ValueError(
             "parameters must hold W1 … WL and b1 … bL for layers 1 … L; "
             f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
@@ -83,17 +84,19 @@ def check_matches_parameters(parameters, state, name):
                 f"has shape {np.shape(param)}"
             )
     for dkey in state:
-        layer = _layer_of_state_key(dkey)
+        layer = _layer_of_key(dkey, ("dW", "db"))
         if layer is not None and layer > L:
             raise ValueError(
                 f"{name} has {dkey!r} but parameters only has layers 1 … {L}"
             )
 
 
-def _layer_of_state_key(key):
-    """Return l for a key ``dWl`` or ``dbl``, else None."""
-    if isinstance(key, str) and key[:2] in ("dW", "db") and key[2:].isdigit():
-        return int(key[2:])
+def _layer_of_key(key, prefixes):
+    """Return l for a key ``<prefix>l`` with one of `prefixes` and l ≥ 1, else None."""
+    for prefix in prefixes:
+        if isinstance(key, str) and key.startswith(prefix) and key[len(prefix):].isdigit():
+            layer = int(key[len(prefix):])
+            return layer if layer >= 1 else None
     return None
 
 
