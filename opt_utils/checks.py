@@ -5,6 +5,7 @@ student (or an instructor calling the reference) learns what is wrong rather tha
 broadcasting error three calls later.
 """
 
+import functools
 import numbers
 
 import numpy as np
@@ -32,63 +33,77 @@ def count_layers(parameters):
     """
     if not isinstance(parameters, dict):
         raise TypeError(f"parameters must be a dict, got {type(parameters).__name__}")
-    layers = [_layer_of_key(key, ("W", "b")) for key in parameters]
-    L = max((l for l in layers if l is not None), default=0)
-    expected = {f"{kind}{l}" for l in range(1, L + 1) for kind in ("W", "b")}
-    if L == 0 or set(parameters) != expected:
-        missing = sorted(expected - set(parameters))
-        unexpected = sorted(map(str, set(parameters) - expected))
-        raise ValueError(
-            "parameters must hold W1 … WL and b1 … bL for layers 1 … L; "
-            f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
-        )
-    return L
+    L = len(parameters) // 2
+    if L and parameters.keys() == _parameter_keys(L):
+        return L
+    # Name what is wrong relative to the deepest layer mentioned, so a lost b2 reads as missing.
+    L = max(filter(None, (_layer_of_key(key, ("W", "b")) for key in parameters)), default=0)
+    expected = _parameter_keys(L)
+    missing = sorted(expected - set(parameters))
+    unexpected = sorted(map(str, set(parameters) - expected))
+    raise ValueError(
+        "parameters must hold W1 … WL and b1 … bL for layers 1 … L; "
+        f"missing {missing or 'nothing'}, unexpected {unexpected or 'nothing'}"
+    )
 
 
-def check_matches_parameters(parameters, state, name):
-    """Check that `state` holds, for every parameter, an array of the same shape.
+@functools.lru_cache(maxsize=32)
+def layer_keys(L):
+    """The (parameter key, gradient key) pairs of an L-layer network: ("W1", "dW1"), ("b1", "db1"), …"""
+    return tuple((f"{kind}{l}", f"d{kind}{l}") for l in range(1, L + 1) for kind in ("W", "b"))
 
-    `state` is a gradients dict or an optimizer state (``v``, ``s``); its keys are the
-    parameter keys with a ``d`` prefix (``dW1``, ``db1``, …). Extra keys that are not of
-    that form (``dA1``, ``dZ2``, … as a backward pass may return) are allowed.
+
+@functools.lru_cache(maxsize=32)
+def _parameter_keys(L):
+    return frozenset(key for key, _ in layer_keys(L))
+
+
+def check_matches_parameters(parameters, **states):
+    """Check that each state dict holds, for every parameter, an array of the same shape.
+
+    A state is a gradients dict or an optimizer state (``v``, ``s``); its keys are the parameter
+    keys with a ``d`` prefix (``dW1``, ``db1``, …). Extra keys that are not of that form
+    (``dA1``, ``dZ2``, … as a backward pass may return) are allowed.
 
     Parameters
     ----------
     parameters : dict
-        ``W1 … WL``, ``b1 … bL``.
-    state : dict
-        ``dW1 … dWL``, ``db1 … dbL`` with the parameters' shapes.
-    name : str
-        What `state` is called in the caller (``"grads"``, ``"v"``, ``"s"``), for messages.
+        ``W1 … WL``, ``b1 … bL``, numpy arrays.
+    **states : dict
+        The dicts to check, by the name the caller gives them (``grads=grads, v=v``); the name
+        appears in the messages.
 
     Raises
     ------
     TypeError
-        If `state` is not a dict or one of its entries is not a numpy array.
+        If a state is not a dict, or a parameter or state entry is not a numpy array.
     ValueError
         If a key is missing, a key names a layer the parameters do not have, or a shape differs.
     """
     L = count_layers(parameters)
-    if not isinstance(state, dict):
-        raise TypeError(f"{name} must be a dict, got {type(state).__name__}")
-    for key, param in parameters.items():
-        dkey = "d" + key
-        if dkey not in state:
-            raise ValueError(f"{name} has no {dkey!r} for parameters[{key!r}]")
-        value = state[dkey]
-        if not isinstance(value, np.ndarray):
-            raise TypeError(f"{name}[{dkey!r}] must be a numpy array, got {type(value).__name__}")
-        if value.shape != np.shape(param):
-            raise ValueError(
-                f"{name}[{dkey!r}] has shape {value.shape} but parameters[{key!r}] "
-                f"has shape {np.shape(param)}"
-            )
-    for dkey in state:
-        layer = _layer_of_key(dkey, ("dW", "db"))
-        if layer is not None and layer > L:
-            raise ValueError(
-                f"{name} has {dkey!r} but parameters only has layers 1 … {L}"
-            )
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            raise TypeError(f"{name} must be a dict, got {type(state).__name__}")
+    for key, dkey in layer_keys(L):
+        param = parameters[key]
+        if not isinstance(param, np.ndarray):
+            raise TypeError(f"parameters[{key!r}] must be a numpy array, got {type(param).__name__}")
+        for name, state in states.items():
+            value = state.get(dkey)
+            if not isinstance(value, np.ndarray):
+                if dkey not in state:
+                    raise ValueError(f"{name} has no {dkey!r} for parameters[{key!r}]")
+                raise TypeError(f"{name}[{dkey!r}] must be a numpy array, got {type(value).__name__}")
+            if value.shape != param.shape:
+                raise ValueError(
+                    f"{name}[{dkey!r}] has shape {value.shape} but parameters[{key!r}] has shape {param.shape}"
+                )
+    for name, state in states.items():
+        if len(state) > 2 * L:
+            for dkey in state:
+                layer = _layer_of_key(dkey, ("dW", "db"))
+                if layer is not None and layer > L:
+                    raise ValueError(f"{name} has {dkey!r} but parameters only has layers 1 … {L}")
 
 
 def _layer_of_key(key, prefixes):

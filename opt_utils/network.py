@@ -99,7 +99,7 @@ def backward_propagation(X, Y, cache):
         W = cache[l - 1][0]
         A_prev = cache[l - 2][1] if l > 1 else X
         grads[f"dW{l}"] = np.dot(dZ, A_prev.T)
-        grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True)
+        grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True)
         if l > 1:
             dZ = np.dot(W.T, dZ) * (A_prev > 0)
     return grads

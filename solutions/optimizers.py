@@ -37,7 +37,7 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     parameters : dict
         The updated parameters.
     """
-    check_matches_parameters(parameters, grads, "grads")
+    check_matches_parameters(parameters, grads=grads)
     for key in parameters:
         parameters[key] = parameters[key] - learning_rate * grads["d" + key]
     return parameters
@@ -88,8 +88,7 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     v : dict
         The updated velocity.
     """
-    check_matches_parameters(parameters, grads, "grads")
-    check_matches_parameters(parameters, v, "v")
+    check_matches_parameters(parameters, grads=grads, v=v)
     for key in parameters:
         dkey = "d" + key
         v[dkey] = beta * v[dkey] + (1 - beta) * grads[dkey]
@@ -152,9 +151,7 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01,
     v, s : dict
         The updated moments.
     """
-    check_matches_parameters(parameters, grads, "grads")
-    check_matches_parameters(parameters, v, "v")
-    check_matches_parameters(parameters, s, "s")
+    check_matches_parameters(parameters, grads=grads, v=v, s=s)
     check_positive_integer(t, "the Adam step t")
     for key in parameters:
         dkey = "d" + key
