@@ -213,7 +213,9 @@ def main():
               f"{textbook_step / reference_step:>4.2f}x | {reference_run:>9.2f} / {textbook_run:>8.2f} | "
               f"{textbook_run / reference_run:>4.2f}x | {reference_run / updates * 1e6:>15.1f} | "
               f"{reference_correct} of {X.shape[1]}")
-    print("\nratio = textbook time / reference time (above 1: the reference is faster)")
+    print("\nratio = textbook time / reference time (above 1: the reference is faster).")
+    print("The reference update step includes its input checks (keys, shapes, types: about 2-3 µs);")
+    print("the textbook step checks nothing. The training run computes the cost only when it is recorded.")
 
 
 if __name__ == "__main__":
