@@ -1,0 +1,48 @@
+"""The graded aspects of each function: one hidden test cell of the notebook per aspect."""
+
+from dataclasses import dataclass
+from typing import Callable
+
+ASPECTS = {}
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """One hidden test of one graded function.
+
+    Attributes
+    ----------
+    function : str
+        The graded function's name.
+    name : str
+        Short identifier; the notebook cell's grade_id is ``test_<function>_<name>``.
+    points : int
+        What the cell is worth.
+    title : str
+        What the test checks, in a student's words (shown when it passes).
+    check : callable
+        Takes the student's function; raises `opt_utils.feedback.Mistake` when it is wrong.
+    """
+
+    function: str
+    name: str
+    points: int
+    title: str
+    check: Callable
+
+    @property
+    def grade_id(self):
+        return f"test_{self.function}_{self.name}"
+
+
+def aspect(function, name, points, title):
+    """Register the decorated function as the check of one aspect of `function`."""
+    def register(check):
+        ASPECTS[(function, name)] = Aspect(function, name, points, title, check)
+        return check
+    return register
+
+
+def aspects_of(function):
+    """The aspects of one function, in the order they were registered."""
+    return [a for (f, _), a in ASPECTS.items() if f == function]
