@@ -53,14 +53,17 @@ def expect_array(actual, expected, name, rtol=RTOL, atol=ATOL):
     return True
 
 
-def values_close(actual, expected, rtol=RTOL, atol=ATOL):
-    """True where two same-shaped arrays agree elementwise within the tolerances (NaN never agrees)."""
+def values_close(actual, expected, rtol=RTOL, atol=ATOL, equal_nan=False):
+    """True where two same-shaped arrays agree elementwise within the tolerances.
+
+    Infinities agree with equal infinities; NaN agrees with NaN only when `equal_nan` is true
+    (used to recognise a mistake that divides by zero, never to accept a result).
+    """
     actual = np.asarray(actual, dtype=float)
     expected = np.asarray(expected, dtype=float)
     if actual.shape != expected.shape:
         return False
-    with np.errstate(invalid="ignore", over="ignore"):
-        return bool(np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
+    return bool(np.all(np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def expect_dict(actual, expected, name, rtol=RTOL, atol=ATOL):

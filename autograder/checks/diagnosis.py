@@ -39,13 +39,19 @@ def expect_dict_or_diagnose(actual, expected, name, mistakes=(), original=None):
         if not wrong:
             raise
         key = wrong[0]
-        for description, alternative in mistakes:
-            if key in alternative and values_close(actual[key], alternative[key]):
-                raise Mistake(description) from None
+        # A mistake that divides by zero is recognised by its NaN pattern, but a result that is
+        # NaN throughout would match any such mistake, so it names none.
+        if np.isfinite(actual[key]).any():
+            for description, alternative in mistakes:
+                if key in alternative and values_close(actual[key], alternative[key], equal_nan=True):
+                    raise Mistake(description) from None
         if original is not None:
             unchanged = [k for k in wrong if values_close(actual[k], original[k], atol=0, rtol=0)]
             if unchanged:
                 raise Mistake(_unchanged_message(name, unchanged, expected)) from None
+        if not np.isfinite(actual[key]).all():
+            raise Mistake(f"{name}[{key!r}] holds NaN or infinite values: is something divided by zero, "
+                          "or a square root taken of a negative number?") from None
         raise Mistake(f"{name}[{key!r}] has the right shape but wrong values") from mismatch
 
 

@@ -43,23 +43,24 @@ def _batches(student, m, size, seed):
 
 
 def _check_sizes(batches, m, size, situation):
+    situation = f" {situation}" if situation else ""
     sizes = [pair[0].shape[1] for pair in batches]
     complete, rest = divmod(m, size)
     expected = [size] * complete + ([rest] if rest else [])
     if sizes == expected:
         return
     if 0 in sizes:
-        raise Mistake(f"returns an empty mini-batch {situation}: no mini-batch may be empty")
+        raise Mistake(f"returns an empty mini-batch{situation}: no mini-batch may be empty")
     if rest and sizes == expected[:-1]:
-        raise Mistake(f"drops the last, smaller mini-batch {situation}: the remaining "
+        raise Mistake(f"drops the last, smaller mini-batch{situation}: the remaining "
                       "m − size·⌊m/size⌋ examples form one more mini-batch")
     if sum(sizes) > m:
-        raise Mistake(f"puts some examples in two mini-batches {situation}: do the slices overlap? "
+        raise Mistake(f"puts some examples in two mini-batches{situation}: do the slices overlap? "
                       "Mini-batch k holds columns k·size to (k+1)·size, the last one the columns left over")
     if sum(sizes) < m:
-        raise Mistake(f"leaves some examples out of every mini-batch {situation}: "
+        raise Mistake(f"leaves some examples out of every mini-batch{situation}: "
                       "the last mini-batch must hold all the columns left over")
-    raise Mistake(f"cuts the mini-batches to the wrong sizes {situation}: all but the last should hold "
+    raise Mistake(f"cuts the mini-batches to the wrong sizes{situation}: all but the last should hold "
                   "mini_batch_size examples, the last one the rest")
 
 

@@ -45,17 +45,13 @@ def _step(student, shapes, seed, parameters=None, v=None):
     return result, expected, before
 
 
-@aspect(FUNCTION, "velocity", 6, "the velocity is the exponentially weighted average β·v + (1 − β)·dW")
-def velocity(student):
-    (_, v), (_, expected_v), before = _step(student, TWO_LAYERS, 60)
+def _check_velocity(v, expected_v, before):
     mistakes = alternatives(VELOCITY_MISTAKES, lambda rule: per_key(
         lambda v_old, g: rule(v_old, g, BETA), before["v"], before["grads"]))
-    expect_dict_or_diagnose(v, expected_v, "v", mistakes)
+    expect_dict_or_diagnose(v, expected_v, "v", mistakes, before["v"])
 
 
-@aspect(FUNCTION, "parameters", 6, "the parameters step by the learning rate times the new velocity")
-def parameters(student):
-    (params, v), (expected_params, expected_v), before = _step(student, TWO_LAYERS, 70)
+def _check_parameters(params, v, expected_v, before):
     # Judge the step by the student's own velocity when it is well formed.
     v_new = v if same_structure(v, expected_v) else expected_v
     expected = per_array(lambda W, vn: W - LEARNING_RATE * vn, before["parameters"], v_new)
@@ -65,10 +61,23 @@ def parameters(student):
     expect_dict_or_diagnose(params, expected, "parameters", mistakes, before["parameters"])
 
 
+@aspect(FUNCTION, "velocity", 6, "the velocity is the exponentially weighted average β·v + (1 − β)·dW")
+def velocity(student):
+    (_, v), (_, expected_v), before = _step(student, TWO_LAYERS, 60)
+    _check_velocity(v, expected_v, before)
+
+
+@aspect(FUNCTION, "parameters", 6, "the parameters step by the learning rate times the new velocity")
+def parameters(student):
+    (params, v), (_, expected_v), before = _step(student, TWO_LAYERS, 70)
+    _check_parameters(params, v, expected_v, before)
+
+
 @aspect(FUNCTION, "deep_network", 5, "two steps in a row on a four-layer network")
 def deep_network(student):
-    parameters, v = network(FOUR_LAYERS, 80), state_like(network(FOUR_LAYERS, 80), 81, scale=0.0)
+    parameters = network(FOUR_LAYERS, 80)
+    v = state_like(parameters, 81, scale=0.0)
     for seed in (82, 84):
-        (parameters, v), (expected_params, expected_v), before = _step(student, FOUR_LAYERS, seed, parameters, v)
-        expect_dict_or_diagnose(v, expected_v, "v", original=before["v"])
-        expect_dict_or_diagnose(parameters, expected_params, "parameters", original=before["parameters"])
+        (parameters, v), (_, expected_v), before = _step(student, FOUR_LAYERS, seed, parameters, v)
+        _check_velocity(v, expected_v, before)
+        _check_parameters(parameters, v, expected_v, before)
