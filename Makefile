@@ -9,7 +9,7 @@ DEMO   ?= build/demo
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-fast bench venv clean
+.PHONY: demo test test-fast bench venv clean release check-release
 
 venv: $(STAMP)
 
@@ -34,3 +34,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
+
+release: $(STAMP)
+	$(BIN)/python -m autograder.assign
+
+check-release: $(STAMP)
+	$(BIN)/python -m autograder.assign --check

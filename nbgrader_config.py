@@ -1,16 +1,12 @@
-"""nbgrader configuration of the Optimization Methods course.
+"""nbgrader configuration of the Optimization Methods course (run nbgrader from this folder).
 
 The repository root is the course directory: ``source/`` and ``release/`` live here, and the
 instructor's ``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db`` appear here too.
 """
 
-from pathlib import Path
-
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.course_id = "optimization-methods"
-c.CourseDirectory.assignment_id = "optimization_methods"
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

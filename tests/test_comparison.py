@@ -3,6 +3,7 @@
 import matplotlib.image
 import pytest
 
+from opt_utils.comparison import TITLES
 from solutions import comparison
 
 
@@ -14,7 +15,7 @@ def test_short_comparison_writes_figure_and_table(tmp_path, capsys):
     table = (tmp_path / "accuracy.md").read_text()
     assert [run.optimizer for run in runs] == ["gd", "momentum", "adam"]
     for run in runs:
-        assert f"| {comparison.TITLES[run.optimizer]} | {run.accuracy:.4f} | {run.correct} of 300 |" in table
+        assert f"| {TITLES[run.optimizer]} | {run.accuracy:.4f} | {run.correct} of 300 |" in table
         assert len(run.costs) == 3
     assert table in capsys.readouterr().out
 

@@ -5,6 +5,17 @@ from typing import Callable
 
 ASPECTS = {}
 
+# Points of each function's visible test cell; with the hidden aspects each function totals
+# 10 (initialisations, gradient descent), 20 (mini-batches, momentum) or 30 (Adam): 100 in all.
+VISIBLE_POINTS = {
+    "update_parameters_with_gd": 2,
+    "random_mini_batches": 2,
+    "initialize_velocity": 2,
+    "update_parameters_with_momentum": 3,
+    "initialize_adam": 2,
+    "update_parameters_with_adam": 4,
+}
+
 
 @dataclass(frozen=True)
 class Aspect:
