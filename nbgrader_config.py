@@ -14,3 +14,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # test cell 0; only warnings are dropped, any other stderr output still counts.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\b\w*Warning: "
+
+# The slowest cell takes under a second when nbgrader runs the notebook (training is shortened
+# then); 15 s leaves room for slow but correct code and bounds what an endless loop costs.
+c.Execute.timeout = 15
