@@ -1,0 +1,123 @@
+"""Every answer of the mutation catalog, autograded by real nbgrader in temporary course directories.
+
+A wrong answer must lose points on its own function and nowhere else, with feedback that names the
+mistake; a correct one keeps full marks; the solution scores 100 and the untouched release 0.
+The submissions are split over two course directories graded side by side (nbgrader grades one
+submission after another), which halves the wall-clock time on two cores.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from course import autograde, make_course, release_notebook, scores, solved_notebook, submit, with_answer
+from mutation_catalog import CORRECT, VARIANTS, WRONG
+
+pytestmark = pytest.mark.slow
+
+RESEED = "np.random.seed(2024)\n_ = np.random.rand(5)\n"
+
+
+def reseeding_notebook():
+    """The solution with every answer cell reseeding numpy's global generator first."""
+    notebook = solved_notebook()
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = RESEED + cell.source
+    return notebook
+
+
+def submissions():
+    students = {"solved": solved_notebook(), "blank": release_notebook(), "reseeding": reseeding_notebook()}
+    for variant in VARIANTS:
+        students[variant.id] = with_answer(solved_notebook(), variant.function, variant.source)
+    return students
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    students = list(submissions().items())
+    halves = [students[0::2], students[1::2]]
+
+    def grade(index):
+        course = make_course(tmp_path_factory.mktemp(f"course{index}"))
+        for student, notebook in halves[index]:
+            submit(course, student, notebook)
+        autograde(course)
+        return course
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        courses = list(pool.map(grade, range(2)))
+    merged = {}
+    for course in courses:
+        merged.update({student: (course, cells) for student, cells in scores(course).items()})
+    return merged
+
+
+@pytest.fixture(scope="module")
+def max_points():
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
+            for cell in release_notebook().cells if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def autograded_cells(course, student):
+    path = course / "autograded" / student / "optimization_methods" / "optimization_methods.ipynb"
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nbformat.read(path, as_version=4).cells
+            if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def lost(cells, max_points):
+    return {cell: max_points[cell] - score for cell, score in cells.items() if score != max_points[cell]}
+
+
+def test_catalog_has_at_least_40_variants():
+    assert len(VARIANTS) >= 40
+
+
+def test_solution_scores_full_marks(graded, max_points):
+    _, cells = graded["solved"]
+    assert lost(cells, max_points) == {}
+    assert sum(cells.values()) == 100
+
+
+def test_untouched_release_scores_zero(graded):
+    _, cells = graded["blank"]
+    assert set(cells.values()) == {0}
+
+
+def test_reseeding_numpy_changes_no_score(graded, max_points):
+    _, cells = graded["reseeding"]
+    assert lost(cells, max_points) == {}
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=lambda v: v.id)
+def test_correct_answer_keeps_full_marks(graded, max_points, variant):
+    _, cells = graded[variant.id]
+    assert lost(cells, max_points) == {}
+
+
+@pytest.mark.parametrize("variant", WRONG, ids=lambda v: v.id)
+def test_wrong_answer_loses_points_on_its_function_only(graded, max_points, variant):
+    course, cells = graded[variant.id]
+    losses = lost(cells, max_points)
+    assert losses, "no points lost"
+    assert all(cell.startswith(f"test_{variant.function}_") for cell in losses), losses
+    feedback = []
+    for grade_id in losses:
+        for output in autograded_cells(course, variant.id)[grade_id].outputs:
+            if output.output_type == "error":
+                text = "\n".join(output.traceback)
+                if not grade_id.endswith("_visible"):  # a hidden check speaks in one line, no traceback
+                    assert "Traceback" not in text and "autograder" not in text and "AssertionError" not in text
+                feedback.append(text)
+    assert any(variant.diagnosis in text for text in feedback), feedback
+
+
+def test_grading_again_gives_the_same_scores(graded):
+    course, before = graded["solved"]
+    wrong_id = next(v.id for v in WRONG if (graded[v.id][0] == course))
+    autograde(course, "solved", wrong_id)
+    after = scores(course)
+    assert after["solved"] == before
+    assert after[wrong_id] == graded[wrong_id][1]
