@@ -58,10 +58,10 @@ def submit(course, student, notebook):
     return folder
 
 
-def autograde(course, *students):
-    """Run real ``nbgrader autograde`` for the given students (all when none are given)."""
+def autograde(course, student=None):
+    """Run real ``nbgrader autograde`` for one student, or for every submission when none is given."""
     arguments = ["autograde", ASSIGNMENT, "--force"]
-    for student in students:
+    if student is not None:
         arguments.append(f"--student={student}")
     return run_nbgrader(course, *arguments)
 

@@ -117,7 +117,8 @@ def test_wrong_answer_loses_points_on_its_function_only(graded, max_points, vari
 def test_grading_again_gives_the_same_scores(graded):
     course, before = graded["solved"]
     wrong_id = next(v.id for v in WRONG if (graded[v.id][0] == course))
-    autograde(course, "solved", wrong_id)
+    autograde(course, "solved")
+    autograde(course, wrong_id)
     after = scores(course)
     assert after["solved"] == before
     assert after[wrong_id] == graded[wrong_id][1]
