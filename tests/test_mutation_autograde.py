@@ -122,3 +122,16 @@ def test_grading_again_gives_the_same_scores(graded):
     after = scores(course)
     assert after["solved"] == before
     assert after[wrong_id] == graded[wrong_id][1]
+
+
+def test_without_the_warning_filter_a_numpy_warning_would_cost_points(tmp_path, max_points):
+    # The same correct answer as in the catalog, graded by a course that leaves stderr unfiltered:
+    # its visible test cell scores 0, which is what the kit's IgnorePattern setting prevents.
+    variant = next(v for v in CORRECT if v.name == "with_a_numpy_runtime_warning")
+    course = make_course(tmp_path / "unfiltered")
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + "\nc.IgnorePattern.enabled = False\n")
+    submit(course, "warns", with_answer(solved_notebook(), variant.function, variant.source))
+    autograde(course)
+    cells = scores(course)["warns"]
+    assert lost(cells, max_points) == {"test_update_parameters_with_gd_visible": 2}
