@@ -7,12 +7,4 @@ their points are in `ASPECTS` (see `registry`), registered by the modules import
 from . import adam, gd, init_state, mini_batches, momentum  # noqa: F401  (they register the aspects)
 from .registry import ASPECTS, Aspect, aspects_of
 from .runner import run_check
-
-GRADED_FUNCTIONS = (
-    "update_parameters_with_gd",
-    "random_mini_batches",
-    "initialize_velocity",
-    "update_parameters_with_momentum",
-    "initialize_adam",
-    "update_parameters_with_adam",
-)
+from solutions import GRADED_FUNCTIONS  # noqa: F401  (re-exported for the build and the tests)
