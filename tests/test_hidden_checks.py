@@ -126,3 +126,11 @@ def test_reseeding_the_global_generator_changes_nothing(capsys):
 
 def test_points_add_up_to_85_hidden():
     assert sum(a.points for a in ASPECTS.values()) == 85
+
+
+def test_points_per_function_add_up_to_100():
+    from autograder.checks.registry import VISIBLE_POINTS
+    totals = {function: VISIBLE_POINTS[function] + sum(a.points for a in aspects_of(function))
+              for function in solutions.GRADED_FUNCTIONS}
+    assert totals == {"update_parameters_with_gd": 10, "random_mini_batches": 20, "initialize_velocity": 10,
+                      "update_parameters_with_momentum": 20, "initialize_adam": 10, "update_parameters_with_adam": 30}

@@ -135,3 +135,20 @@ def test_without_the_warning_filter_a_numpy_warning_would_cost_points(tmp_path, 
     autograde(course)
     cells = scores(course)["warns"]
     assert lost(cells, max_points) == {"test_update_parameters_with_gd_visible": 2}
+
+
+@pytest.mark.parametrize("variant_id, lost_cells", [
+    # ε in the wrong place: only the ε aspect is lost; moments, bias correction, deep network stay.
+    ("update_parameters_with_adam-epsilon_inside_root", {"test_update_parameters_with_adam_epsilon"}),
+    # Wrong first moment, right update rule: the update is judged on the student's own moments.
+    ("update_parameters_with_adam-beta2_for_first_moment",
+     {"test_update_parameters_with_adam_visible", "test_update_parameters_with_adam_moments",
+      "test_update_parameters_with_adam_deep_network"}),
+    # Right velocity, wrong step: the velocity's points are kept.
+    ("update_parameters_with_momentum-steps_with_gradient",
+     {"test_update_parameters_with_momentum_visible", "test_update_parameters_with_momentum_parameters",
+      "test_update_parameters_with_momentum_deep_network"}),
+])
+def test_partial_credit_where_one_part_is_right(graded, max_points, variant_id, lost_cells):
+    _, cells = graded[variant_id]
+    assert set(lost(cells, max_points)) == lost_cells
