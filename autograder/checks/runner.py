@@ -9,7 +9,8 @@ from opt_utils.feedback import CheckFailed, Mistake
 
 from .registry import ASPECTS
 
-# Frames from these folders are the checker's or a library's, never the student's.
+# Frames from these folders are the checker's or a library's, never the student's; nor are
+# IPython start-up files (the grading kernel's guard).
 _NOT_STUDENT_CODE = (
     str(Path(__file__).resolve().parent.parent.parent),
     str(Path(np.__file__).resolve().parent.parent),
@@ -52,7 +53,7 @@ def run_check(function, name, namespace):
 def _where(error):
     """`` (at: <line of student code>)`` for the innermost frame of the student's own code."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not frame.filename.startswith(_NOT_STUDENT_CODE)]
+              if not frame.filename.startswith(_NOT_STUDENT_CODE) and "/startup/" not in frame.filename]
     if not frames or not frames[-1].line:
         return ""
     return f" (at: {frames[-1].line.strip()})"

@@ -1,0 +1,112 @@
+"""Repair a submitted notebook before nbgrader sees it, and say what was repaired.
+
+nbgrader fails a whole submission for a duplicated graded cell and scores a deleted test cell 0;
+a student who copied a cell or deleted a hidden-test placeholder still deserves the points their
+code earns. Graded cells are matched to the release by ``grade_id``; what cannot be read as a
+notebook at all is rejected with a reason a person understands.
+"""
+
+import copy
+import json
+import re
+
+import nbformat
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded at all; the message says why."""
+
+
+def read_submission(raw):
+    """Parse the bytes of a submitted file as a notebook, or raise `SubmissionError`."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, ValueError):
+        raise SubmissionError("the file is not a notebook: it is not even JSON (damaged, or another kind of file)") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or "nbformat" not in data:
+        raise SubmissionError("the file is JSON but not a Jupyter notebook (it has no cells)")
+    try:
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as error:  # nbformat raises several kinds for malformed notebooks
+        raise SubmissionError(f"the file is not a valid Jupyter notebook ({type(error).__name__})") from None
+    if not notebook.cells:
+        raise SubmissionError("the notebook is empty: it has no cells")
+    return notebook
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def repair(notebook, release):
+    """Return (repaired notebook, list of warnings) matching `release`'s graded cells.
+
+    - A graded cell that appears twice is kept once: the last copy of an answer cell (the
+      definition Python would use), the first of any other.
+    - A graded cell whose type was changed gets its type back.
+    - A missing answer cell is re-attached to an unmarked cell that defines the function, or
+      else restored from the release (a stub); a missing test or read-only cell is restored.
+    """
+    notebook = copy.deepcopy(notebook)
+    warnings = []
+    expected = {_grade_id(cell): cell for cell in release.cells if _grade_id(cell)}
+
+    positions = {}
+    for index, cell in enumerate(notebook.cells):
+        if _grade_id(cell) in expected:
+            positions.setdefault(_grade_id(cell), []).append(index)
+    dropped = set()
+    for grade_id, places in positions.items():
+        if len(places) > 1:
+            answer = expected[grade_id].metadata["nbgrader"].get("solution")
+            keep = places[-1] if answer else places[0]
+            dropped.update(p for p in places if p != keep)
+            warnings.append(f"cell {grade_id} appeared {len(places)} times; "
+                            f"the {'last' if answer else 'first'} copy was graded")
+    notebook.cells = [cell for i, cell in enumerate(notebook.cells) if i not in dropped]
+
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in expected and cell.cell_type != expected[grade_id].cell_type:
+            warnings.append(f"cell {grade_id} was turned into a {cell.cell_type} cell; it was turned back")
+            restored = copy.deepcopy(expected[grade_id])
+            restored.source = cell.source
+            cell.clear()
+            cell.update(restored)
+
+    present = {_grade_id(cell) for cell in notebook.cells}
+    for grade_id, original in expected.items():
+        if grade_id in present:
+            continue
+        if original.metadata["nbgrader"].get("solution") and _reattach_answer(notebook, grade_id, original):
+            warnings.append(f"the answer cell {grade_id} had lost its nbgrader metadata; it was restored")
+            continue
+        _insert_after_predecessor(notebook, release, original)
+        warnings.append(f"cell {grade_id} was missing and was restored from the release")
+    return notebook, warnings
+
+
+def _reattach_answer(notebook, function, original):
+    definition = re.compile(rf"^def {re.escape(function)}\(", re.MULTILINE)
+    candidates = [cell for cell in notebook.cells
+                  if cell.cell_type == "code" and not _grade_id(cell) and definition.search(cell.source)]
+    if not candidates:
+        return False
+    cell = candidates[-1]
+    cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+    return True
+
+
+def _insert_after_predecessor(notebook, release, original):
+    """Insert a copy of `original` after the nearest earlier release cell present in `notebook`."""
+    order = [_grade_id(cell) or cell.get("id") for cell in release.cells]
+    index_in_release = order.index(_grade_id(original))
+    here = {(_grade_id(cell) or cell.get("id")): i for i, cell in enumerate(notebook.cells)}
+    position = 0
+    for key in reversed(order[:index_in_release]):
+        if key in here:
+            position = here[key] + 1
+            break
+    restored = copy.deepcopy(original)
+    restored.id = f"restored-{_grade_id(original)}"[:64]
+    notebook.cells.insert(position, restored)
