@@ -46,6 +46,7 @@ class Task:
     student: str
     timeout: float = 300.0
     memory_bytes: int = 4 << 30
+    gradebook: str = ""  # a gradebook file holding the assignment; the course's by default
 
 
 @dataclass
@@ -162,7 +163,7 @@ def _scratch_course(task, notebook, scratch):
     course = Path(task.course)
     shutil.copyfile(course / "nbgrader_config.py", scratch / "nbgrader_config.py")
     shutil.copytree(course / "source" / task.assignment, scratch / "source" / task.assignment)
-    shutil.copyfile(course / "gradebook.db", scratch / "gradebook.db")
+    shutil.copyfile(task.gradebook or course / "gradebook.db", scratch / "gradebook.db")
     submitted = scratch / "submitted" / task.student / task.assignment
     submitted.mkdir(parents=True)
     nbformat.write(notebook, submitted / task.notebook)

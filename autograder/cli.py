@@ -1,0 +1,90 @@
+"""The ``autograder`` command line: collect and grade a whole class in an nbgrader course."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import collect as collecting
+from .course import Course, CourseError
+from .grade.batch import grade_assignment
+
+UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_size(text):
+    """'4G', '512M' or a number of bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)B?\s*", text.upper())
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size such as 4G or 512M")
+    return int(float(match[1]) * UNITS[match[2]])
+
+
+@click.group()
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="The nbgrader course directory.")
+@click.pass_context
+def main(context, course_dir):
+    """Collect, grade and report on a class's submissions of the Optimization Methods assignment."""
+    try:
+        context.obj = Course.open(course_dir)
+    except CourseError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", default="optimization_methods", show_default=True)
+@click.option("--pattern", default=collecting.DEFAULT_PATTERN, show_default=True,
+              help="Regular expression for file names, with a (?P<student_id>…) group.")
+@click.pass_obj
+def collect(course, path, assignment, pattern):
+    """Import an LMS download PATH (zip or folder) into submitted/."""
+    try:
+        entries = collecting.collect(course, assignment, path, pattern)
+    except CourseError as error:
+        raise click.ClickException(str(error)) from None
+    for status in (collecting.IMPORTED, collecting.SUPERSEDED, collecting.REJECTED):
+        chosen = [e for e in entries if e.status == status]
+        click.echo(f"{len(chosen):4d} {status}")
+        if status == collecting.REJECTED:
+            for entry in chosen:
+                click.echo(f"       {entry.file}: {entry.reason}")
+    click.echo(f"manifest: {collecting.manifest_path(course, assignment)}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
+              help="Submissions graded at the same time.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              help="Wall-clock seconds allowed for one submission.")
+@click.option("--memory-limit", default="4G", show_default=True, help="Memory allowed for one submission.")
+@click.option("--force", is_flag=True, help="Grade again submissions that are already graded.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress):
+    """Autograde the collected submissions of ASSIGNMENT."""
+    try:
+        results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
+                                            parse_size(memory_limit), progress=not no_progress)
+    except CourseError as error:
+        raise click.ClickException(str(error)) from None
+    if skipped:
+        click.echo(f"{len(skipped)} already graded (unchanged since), not graded again; --force regrades")
+    for result in sorted(results, key=lambda r: r.student):
+        line = f"{result.student:30s} {result.status:22s} {result.total:6.1f}  {result.seconds:6.1f} s"
+        if result.reason:
+            line += f"  {result.reason}"
+        click.echo(line)
+        for warning in result.warnings:
+            click.echo(f"{'':32s}warning: {warning}")
+    failed = sum(r.status == "failed" for r in results)
+    click.echo(f"{len(results)} graded in this run, {failed} failed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

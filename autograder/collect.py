@@ -1,0 +1,125 @@
+"""Import an LMS download (a zip or a folder) into ``submitted/<student>/<assignment>/``.
+
+File names are matched by a regular expression with a named group ``student_id`` (and
+optionally ``timestamp``, in ISO form), as nbgrader's ``zip_collect`` does. Every file gets a
+line in the manifest: imported, superseded (an older file of the same student) or rejected, with
+the reason. A submission already collected is only replaced by a newer one.
+"""
+
+import csv
+import datetime as dt
+import re
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .course import CourseError
+from .grade.store import atomic_write
+
+# Canvas-style names: "doejane_12345_67890_optimization_methods.ipynb", "doejane_LATE_12345_…".
+DEFAULT_PATTERN = r"^(?P<student_id>[A-Za-z0-9.\-]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>.+)$"
+IMPORTED, SUPERSEDED, REJECTED = "imported", "superseded", "rejected"
+
+
+@dataclass
+class Entry:
+    """One file of the download and what became of it."""
+
+    file: str
+    student: str
+    status: str
+    reason: str
+    timestamp: str
+
+
+@dataclass
+class _Candidate:
+    name: str
+    student: str
+    timestamp: dt.datetime
+    read: object  # () -> bytes
+
+
+def _files(path):
+    """(name, timestamp, reader) for every file in a zip or below a folder."""
+    path = Path(path)
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            stamp = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc)
+            yield str(file.relative_to(path)), stamp, file.read_bytes
+    elif zipfile.is_zipfile(path):
+        archive = zipfile.ZipFile(path)
+        for info in archive.infolist():
+            if not info.is_dir():
+                stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
+                yield info.filename, stamp, (lambda info=info: archive.read(info))
+    else:
+        raise CourseError(f"{path} is neither a folder nor a zip file")
+
+
+def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
+    """Import the submissions in `path`; return the manifest entries (also written to a CSV)."""
+    notebook = course.notebook_name(assignment)
+    regex = re.compile(pattern)
+    if "student_id" not in regex.groupindex:
+        raise CourseError("the file-name pattern needs a named group (?P<student_id>…)")
+    entries, candidates = [], []
+    for name, stamp, read in _files(path):
+        base = Path(name).name
+        match = regex.match(base)
+        if base.startswith(".") or "__MACOSX" in name:
+            continue
+        if not match:
+            entries.append(Entry(name, "", REJECTED, "the file name does not match the pattern", stamp.isoformat()))
+            continue
+        if not base.endswith(".ipynb"):
+            entries.append(Entry(name, match["student_id"], REJECTED, "not a notebook (.ipynb) file", stamp.isoformat()))
+            continue
+        if "timestamp" in regex.groupindex and match["timestamp"]:
+            stamp = dt.datetime.fromisoformat(match["timestamp"]).replace(tzinfo=dt.timezone.utc)
+        candidates.append(_Candidate(name, match["student_id"], stamp, read))
+
+    newest = {}
+    for candidate in sorted(candidates, key=lambda c: (c.student, c.timestamp, c.name)):
+        if candidate.student in newest:
+            older = newest[candidate.student]
+            entries.append(Entry(older.name, older.student, SUPERSEDED,
+                                 f"a newer file of the same student was imported: {candidate.name}",
+                                 older.timestamp.isoformat()))
+        newest[candidate.student] = candidate
+    for candidate in newest.values():
+        entries.append(_import(course, assignment, notebook, candidate))
+    _write_manifest(course, assignment, entries)
+    return entries
+
+
+def _import(course, assignment, notebook, candidate):
+    folder = course.submitted(assignment, candidate.student)
+    stamp_file = folder / "timestamp.txt"
+    if stamp_file.is_file():
+        existing = dt.datetime.fromisoformat(stamp_file.read_text().strip())
+        if existing.tzinfo is None:
+            existing = existing.replace(tzinfo=dt.timezone.utc)
+        if candidate.timestamp < existing:
+            return Entry(candidate.name, candidate.student, REJECTED,
+                         f"older than the submission already collected ({existing.isoformat()})",
+                         candidate.timestamp.isoformat())
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / notebook).write_bytes(candidate.read())
+    atomic_write(stamp_file, candidate.timestamp.isoformat())
+    renamed = Path(candidate.name).name != notebook and not Path(candidate.name).name.endswith(f"_{notebook}")
+    reason = f"saved as {notebook}" if renamed else ""
+    return Entry(candidate.name, candidate.student, IMPORTED, reason, candidate.timestamp.isoformat())
+
+
+def manifest_path(course, assignment):
+    return course.work(assignment) / "collect-manifest.csv"
+
+
+def _write_manifest(course, assignment, entries):
+    path = manifest_path(course, assignment)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(Entry.__dataclass_fields__))
+        writer.writeheader()
+        writer.writerows(asdict(entry) for entry in sorted(entries, key=lambda e: (e.student, e.file)))
+    return path
