@@ -46,6 +46,10 @@ def repair(notebook, release):
     - A graded cell whose type was changed gets its type back.
     - A missing answer cell is re-attached to an unmarked cell that defines the function, or
       else restored from the release (a stub); a missing test or read-only cell is restored.
+    - Changed nbgrader metadata of a graded cell is put back as released.
+    - Graded cells moved out of order are put back in the release's order, each with the
+      student's own cells that followed it.
+    - An edited test cell is reported (nbgrader runs the original anyway).
     """
     notebook = copy.deepcopy(notebook)
     warnings = []
@@ -74,6 +78,17 @@ def repair(notebook, release):
             cell.clear()
             cell.update(restored)
 
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in expected:
+            released = expected[grade_id].metadata["nbgrader"]
+            if {k: v for k, v in cell.metadata["nbgrader"].items() if k != "checksum"} != \
+                    {k: v for k, v in released.items() if k != "checksum"}:
+                warnings.append(f"the nbgrader metadata of cell {grade_id} had been changed; it was restored")
+                cell.metadata["nbgrader"] = copy.deepcopy(released)
+            if released.get("locked") and not released.get("solution") and cell.source != expected[grade_id].source:
+                warnings.append(f"test cell {grade_id} had been edited; the original test was run")
+
     present = {_grade_id(cell) for cell in notebook.cells}
     for grade_id, original in expected.items():
         if grade_id in present:
@@ -83,7 +98,26 @@ def repair(notebook, release):
             continue
         _insert_after_predecessor(notebook, release, original)
         warnings.append(f"cell {grade_id} was missing and was restored from the release")
+    if _restore_order(notebook, list(expected)):
+        warnings.append("graded cells had been moved; they were put back in the order of the release")
     return notebook, warnings
+
+
+def _restore_order(notebook, order):
+    """Sort runs of cells, each headed by a graded cell, into `order`; True if anything moved."""
+    rank = {grade_id: i for i, grade_id in enumerate(order)}
+    runs, current = [], (-1, [])
+    for cell in notebook.cells:
+        if _grade_id(cell) in rank:
+            runs.append(current)
+            current = (rank[_grade_id(cell)], [])
+        current[1].append(cell)
+    runs.append(current)
+    ordered = sorted(runs, key=lambda run: run[0])
+    if [run[0] for run in ordered] == [run[0] for run in runs]:
+        return False
+    notebook.cells = [cell for _, cells in ordered for cell in cells]
+    return True
 
 
 def _reattach_answer(notebook, function, original):
