@@ -1,0 +1,94 @@
+"""autograder collect: an LMS download into submitted/, newest file per student, with a manifest."""
+
+import csv
+import os
+import shutil
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+from course import REPO
+
+NOTEBOOK_TEXT = (REPO / "release" / "optimization_methods" / "optimization_methods.ipynb").read_text()
+
+
+@pytest.fixture
+def course(tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(REPO / "release", root / "release")
+    shutil.copyfile(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    return root
+
+
+def lms_zip(path, files):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, (day, text) in files.items():
+            archive.writestr(zipfile.ZipInfo(name, (2026, 11, day, 12, 0, 0)), text)
+    return path
+
+
+def run(course, *arguments):
+    result = CliRunner().invoke(main, ["--course", str(course), *arguments], catch_exceptions=False)
+    return result
+
+
+def manifest(course):
+    with (course / ".autograder" / "optimization_methods" / "collect-manifest.csv").open() as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+def test_zip_import_keeps_the_newest_file_and_says_why_others_were_not_taken(course, tmp_path):
+    download = lms_zip(tmp_path / "download.zip", {
+        "alice_11_1_optimization_methods.ipynb": (20, NOTEBOOK_TEXT),
+        "bob_12_2_optimization_methods.ipynb": (20, NOTEBOOK_TEXT + " "),
+        "bob_LATE_12_3_optimization_methods-1.ipynb": (22, NOTEBOOK_TEXT),
+        "carol_13_4_answers.py": (20, "print(1)"),
+        "instructions.pdf": (20, "%PDF"),
+    })
+    result = run(course, "collect", str(download))
+    assert result.exit_code == 0
+    assert "   2 imported\n   1 superseded\n   2 rejected" in result.output
+    rows = manifest(course)
+    assert rows["bob_12_2_optimization_methods.ipynb"]["status"] == "superseded"
+    assert rows["bob_LATE_12_3_optimization_methods-1.ipynb"]["reason"] == "saved as optimization_methods.ipynb"
+    assert rows["carol_13_4_answers.py"]["reason"] == "not a notebook (.ipynb) file"
+    assert rows["instructions.pdf"]["reason"] == "the file name does not match the pattern"
+    bob = course / "submitted" / "bob" / "optimization_methods"
+    assert (bob / "optimization_methods.ipynb").read_text() == NOTEBOOK_TEXT
+    assert (bob / "timestamp.txt").read_text() == "2026-11-22T12:00:00+00:00"
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob"]
+
+
+def test_an_older_download_never_replaces_a_newer_submission(course, tmp_path):
+    run(course, "collect", str(lms_zip(tmp_path / "new.zip", {"alice_1_1_optimization_methods.ipynb": (25, "new")})))
+    result = run(course, "collect", str(lms_zip(tmp_path / "old.zip", {"alice_1_1_optimization_methods.ipynb": (20, "old")})))
+    assert "   1 rejected" in result.output and "older than the submission already collected" in result.output
+    assert (course / "submitted" / "alice" / "optimization_methods" / "optimization_methods.ipynb").read_text() == "new"
+
+
+def test_folder_download_with_a_custom_pattern(course, tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "hw-dana.ipynb").write_text(NOTEBOOK_TEXT)
+    os.utime(folder / "hw-dana.ipynb", (1_700_000_000, 1_700_000_000))
+    result = run(course, "collect", str(folder), "--pattern", r"hw-(?P<student_id>\w+)\.ipynb")
+    assert result.exit_code == 0 and "   1 imported" in result.output
+    assert (course / "submitted" / "dana" / "optimization_methods" / "optimization_methods.ipynb").is_file()
+
+
+def test_a_pattern_without_student_id_is_refused(course, tmp_path):
+    result = run(course, "collect", str(tmp_path), "--pattern", r"(?P<name>\w+)")
+    assert result.exit_code != 0 and "needs a named group (?P<student_id>" in result.output
+
+
+def test_a_file_that_is_neither_zip_nor_folder_is_refused(course, tmp_path):
+    (tmp_path / "grades.txt").write_text("x")
+    result = run(course, "collect", str(tmp_path / "grades.txt"))
+    assert result.exit_code != 0 and "neither a folder nor a zip file" in result.output
+
+
+def test_outside_a_course_directory(tmp_path):
+    result = CliRunner().invoke(main, ["--course", str(tmp_path), "collect", str(tmp_path)])
+    assert result.exit_code != 0 and "is not a course directory: it has no nbgrader_config.py" in result.output
