@@ -9,7 +9,10 @@ import click
 
 from . import collect as collecting
 from .course import Course, CourseError
+from .export import export as export_grades
+from .feedback import write_feedback
 from .grade.batch import grade_assignment
+from .report import write_report
 
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
@@ -84,6 +87,43 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
             click.echo(f"{'':32s}warning: {warning}")
     failed = sum(r.status == "failed" for r in results)
     click.echo(f"{len(results)} graded in this run, {failed} failed")
+
+
+def _graded(course, assignment):
+    results = course.root / ".autograder" / assignment / "results"
+    if not results.is_dir() or not any(results.glob("*.json")):
+        raise click.ClickException(f"nothing of {assignment} is graded yet: run `autograder grade {assignment}` first")
+
+
+@main.command()
+@click.argument("assignment")
+@click.pass_obj
+def feedback(course, assignment):
+    """Write one feedback page per student into feedback/."""
+    _graded(course, assignment)
+    paths = write_feedback(course, assignment)
+    click.echo(f"{len(paths)} feedback pages in {course.root / 'feedback'}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--to", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for grades.csv and results/ (default: exports/ASSIGNMENT).")
+@click.pass_obj
+def export(course, assignment, out):
+    """Write grades.csv and a Gradescope-style results.json per student."""
+    _graded(course, assignment)
+    folder = export_grades(course, assignment, out)
+    click.echo(f"grades: {folder / 'grades.csv'}\nper-student results: {folder / 'results'}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.pass_obj
+def report(course, assignment):
+    """Write the instructor's report on the class (one HTML page)."""
+    _graded(course, assignment)
+    click.echo(f"report: {write_report(course, assignment)}")
 
 
 if __name__ == "__main__":

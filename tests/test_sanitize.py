@@ -83,5 +83,5 @@ def test_changed_metadata_and_edited_tests_are_restored_and_reported():
     assert sorted(warnings) == sorted([
         "cell test_random_mini_batches_order was turned into a markdown cell; it was turned back",
         "the nbgrader metadata of cell test_initialize_adam_deep_network had been changed; it was restored",
-        "test cell test_initialize_adam_visible had been edited; the original test was run",
+        "test cell test_initialize_adam_visible had been edited; the original was run",
     ])

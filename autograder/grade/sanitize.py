@@ -87,7 +87,8 @@ def repair(notebook, release):
                 warnings.append(f"the nbgrader metadata of cell {grade_id} had been changed; it was restored")
                 cell.metadata["nbgrader"] = copy.deepcopy(released)
             if released.get("locked") and not released.get("solution") and cell.source != expected[grade_id].source:
-                warnings.append(f"test cell {grade_id} had been edited; the original test was run")
+                kind = "test cell" if released.get("grade") else "read-only cell"
+                warnings.append(f"{kind} {grade_id} had been edited; the original was run")
 
     present = {_grade_id(cell) for cell in notebook.cells}
     for grade_id, original in expected.items():

@@ -1,0 +1,91 @@
+"""The instructor's report: one self-contained HTML page on how the class did."""
+
+import base64
+import io
+import statistics
+from collections import Counter
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from .checks import GRADED_FUNCTIONS  # noqa: E402
+from .feedback import TEMPLATES  # noqa: E402
+from .grade.store import atomic_write  # noqa: E402
+from .results import diagnosis, student_views  # noqa: E402
+
+
+def _embedded(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def score_histogram(views):
+    figure, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.hist([v.total for v in views], bins=range(0, 105, 5), color="#3b6ea8", edgecolor="white")
+    ax.set_xlabel("total score")
+    ax.set_ylabel("students")
+    ax.set_xlim(0, 100)
+    return _embedded(figure)
+
+
+def pass_rates(views):
+    """{function: fraction of graded students with full marks on it}."""
+    graded = [v for v in views if v.status != "failed"]
+    return {f: (sum(v.function_score(f)[0] >= v.function_score(f)[1] for v in graded) / len(graded)) if graded else 0.0
+            for f in GRADED_FUNCTIONS}
+
+
+def pass_rate_chart(rates):
+    figure, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.barh(list(rates)[::-1], [100 * r for r in rates.values()][::-1], color="#17703a")
+    ax.set_xlabel("students with full marks (%)")
+    ax.set_xlim(0, 100)
+    return _embedded(figure)
+
+
+def grading_time_chart(views):
+    figure, ax = plt.subplots(figsize=(6.5, 3.0))
+    ax.hist([v.seconds for v in views], bins=20, color="#8a5a9e", edgecolor="white")
+    ax.set_xlabel("seconds to grade one submission")
+    ax.set_ylabel("submissions")
+    return _embedded(figure)
+
+
+def frequent_mistakes(views, most=15):
+    """[(function, diagnosis, students)] of failed hidden tests, most frequent first."""
+    counts = Counter()
+    for view in views:
+        seen = {(t.function, diagnosis(t.message)) for t in view.tests if not t.passed and t.message}
+        counts.update(seen)
+    return [(function, text, n) for (function, text), n in counts.most_common(most)]
+
+
+def report_page(assignment, views):
+    seconds = [v.seconds for v in views] or [0.0]
+    context = {
+        "assignment": assignment,
+        "views": views,
+        "counts": Counter(v.status for v in views),
+        "mean": statistics.mean(v.total for v in views) if views else 0.0,
+        "median": statistics.median(v.total for v in views) if views else 0.0,
+        "histogram": score_histogram(views),
+        "rates": pass_rates(views),
+        "rate_chart": pass_rate_chart(pass_rates(views)),
+        "mistakes": frequent_mistakes(views),
+        "failed": [v for v in views if v.status == "failed"],
+        "warned": [v for v in views if v.warnings],
+        "time_chart": grading_time_chart(views),
+        "time": {"median": statistics.median(seconds), "max": max(seconds), "total": sum(seconds)},
+        "slowest": sorted(views, key=lambda v: v.seconds, reverse=True)[:5],
+    }
+    return TEMPLATES.get_template("report.html.j2").render(**context)
+
+
+def write_report(course, assignment, out=None):
+    path = out or course.root / "reports" / f"{assignment}.html"
+    atomic_write(path, report_page(assignment, student_views(course, assignment)))
+    return path

@@ -1,0 +1,100 @@
+"""One view of a graded assignment, per student, per function and per test, for every report.
+
+Scores come from nbgrader's gradebook (so an instructor's manual override counts), statuses and
+the hidden tests' messages from the grading ledger.
+"""
+
+from dataclasses import dataclass, field
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from .checks import ASPECTS, GRADED_FUNCTIONS
+from .grade.store import Ledger
+
+NOT_GRADED = "not graded"
+
+
+@dataclass
+class TestView:
+    grade_id: str
+    function: str
+    title: str
+    score: float
+    max_score: float
+    message: str
+
+    @property
+    def passed(self):
+        return self.score >= self.max_score
+
+
+@dataclass
+class StudentView:
+    student: str
+    status: str
+    reason: str = ""
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+    tests: list = field(default_factory=list)
+    timestamp: object = None
+
+    @property
+    def total(self):
+        return sum(test.score for test in self.tests)
+
+    @property
+    def max_total(self):
+        return sum(test.max_score for test in self.tests)
+
+    def function_score(self, function):
+        tests = [t for t in self.tests if t.function == function]
+        return sum(t.score for t in tests), sum(t.max_score for t in tests)
+
+
+def function_of(grade_id):
+    """The graded function a test cell belongs to (``test_<function>_<aspect>``)."""
+    return next((f for f in GRADED_FUNCTIONS if grade_id.startswith(f"test_{f}_")), "")
+
+
+def title_of(grade_id):
+    function = function_of(grade_id)
+    aspect = grade_id[len(f"test_{function}_"):]
+    if aspect == "visible":
+        return "the visible test case"
+    return ASPECTS[(function, aspect)].title if (function, aspect) in ASPECTS else aspect
+
+
+def graded_cells(course, assignment):
+    """[(grade_id, points)] of the released notebook, in notebook order."""
+    release = nbformat.read(course.root / "release" / assignment / course.notebook_name(assignment), as_version=4)
+    return [(cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"]["points"]))
+            for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def student_views(course, assignment):
+    """A `StudentView` for every student with a stored result, sorted by student."""
+    cells = graded_cells(course, assignment)
+    views = []
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        for result in Ledger(course, assignment).all():
+            try:
+                submission = gradebook.find_submission(assignment, result.student)
+                stored = {g.name: float(g.score or 0.0) for nb in submission.notebooks for g in nb.grades}
+                timestamp = submission.timestamp
+            except MissingEntry:
+                stored, timestamp = {}, None
+            view = StudentView(result.student, result.status, result.reason, list(result.warnings),
+                               result.seconds, timestamp=timestamp)
+            for grade_id, points in cells:
+                view.tests.append(TestView(grade_id, function_of(grade_id), title_of(grade_id),
+                                           stored.get(grade_id, 0.0), points, result.messages.get(grade_id, "")))
+            views.append(view)
+    return sorted(views, key=lambda v: v.student)
+
+
+def diagnosis(message):
+    """The mistake named in a failed test's message, without the function's name."""
+    text = message[2:] if message.startswith("✗ ") else message
+    function, _, rest = text.partition(": ")
+    return rest if function in GRADED_FUNCTIONS else text
