@@ -12,6 +12,7 @@ from .course import Course, CourseError
 from .export import export as export_grades
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
+from .gradescope import build_zip
 from .report import write_report
 
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -124,6 +125,18 @@ def report(course, assignment):
     """Write the instructor's report on the class (one HTML page)."""
     _graded(course, assignment)
     click.echo(f"report: {write_report(course, assignment)}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the zip (default: exports/ASSIGNMENT/gradescope-autograder.zip).")
+@click.pass_obj
+def gradescope(course, assignment, out):
+    """Build a Gradescope autograder zip (setup.sh, run_autograder) for ASSIGNMENT."""
+    course.notebook_name(assignment)
+    path = build_zip(course, assignment, out or course.root / "exports" / assignment / "gradescope-autograder.zip")
+    click.echo(f"Gradescope autograder: {path}")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,17 @@ def graded_cells(course, assignment):
             for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
+def student_view(result, cells, stored=None, timestamp=None):
+    """The `StudentView` of one grading `result`; `stored` scores (the gradebook's) win over its own."""
+    scores = result.scores if stored is None else stored
+    view = StudentView(result.student, result.status, result.reason, list(result.warnings), result.seconds,
+                       timestamp=timestamp)
+    for grade_id, points in cells:
+        view.tests.append(TestView(grade_id, function_of(grade_id), title_of(grade_id),
+                                   float(scores.get(grade_id) or 0.0), points, result.messages.get(grade_id, "")))
+    return view
+
+
 def student_views(course, assignment):
     """A `StudentView` for every student with a stored result, sorted by student."""
     cells = graded_cells(course, assignment)
@@ -80,16 +91,10 @@ def student_views(course, assignment):
         for result in Ledger(course, assignment).all():
             try:
                 submission = gradebook.find_submission(assignment, result.student)
-                stored = {g.name: float(g.score or 0.0) for nb in submission.notebooks for g in nb.grades}
-                timestamp = submission.timestamp
+                stored = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+                views.append(student_view(result, cells, stored, submission.timestamp))
             except MissingEntry:
-                stored, timestamp = {}, None
-            view = StudentView(result.student, result.status, result.reason, list(result.warnings),
-                               result.seconds, timestamp=timestamp)
-            for grade_id, points in cells:
-                view.tests.append(TestView(grade_id, function_of(grade_id), title_of(grade_id),
-                                           stored.get(grade_id, 0.0), points, result.messages.get(grade_id, "")))
-            views.append(view)
+                views.append(student_view(result, cells, {}))
     return sorted(views, key=lambda v: v.student)
 
 

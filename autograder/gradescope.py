@@ -1,0 +1,119 @@
+"""Gradescope: build an autograder zip, and grade ``/autograder/submission`` inside it.
+
+The zip holds ``setup.sh`` (installs the kit), ``run_autograder`` (grades), the kit's source and
+a ready course directory (source, release, a gradebook holding the assignment). Grading runs the
+same task as ``autograder grade`` and writes ``/autograder/results/results.json`` to Gradescope's
+specification: one test per graded function with its score, maximum, diagnosis and visibility.
+"""
+
+import json
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+
+from .assign.release import run_nbgrader
+from .course import Course
+from .export import gradescope_results
+from .grade.task import Task, run_task
+from .results import graded_cells, student_view
+
+KIT = Path(__file__).resolve().parent.parent
+KIT_FILES = ("pyproject.toml", "README.md", "opt_utils", "solutions", "autograder", "datasets")
+STUDENT = "gradescope"
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+apt-get update
+apt-get install -y python3 python3-venv python3-pip
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install /autograder/source/kit
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and KIT_PYTHON let it run elsewhere.
+set -euo pipefail
+root="${AUTOGRADER_ROOT:-/autograder}"
+python="${KIT_PYTHON:-$root/venv/bin/python}"
+export PYTHONPATH="$root/source/kit${PYTHONPATH:+:$PYTHONPATH}"
+export PATH="$(dirname "$python"):$PATH"
+exec "$python" -m autograder.gradescope "$root"
+"""
+
+
+def build_zip(course, assignment, out):
+    """Write the Gradescope autograder zip for `assignment` to `out`; return its path."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
+        scratch = Path(scratch)
+        prepared = scratch / "course"
+        shutil.copytree(course.root / "source" / assignment, prepared / "source" / assignment,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copyfile(course.root / "nbgrader_config.py", prepared / "nbgrader_config.py")
+        run_nbgrader(prepared, "generate_assignment", assignment, "--force")  # release and gradebook
+        (prepared / "assignment.txt").write_text(assignment)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            _add_text(archive, "setup.sh", SETUP)
+            _add_text(archive, "run_autograder", RUN)
+            for name in KIT_FILES:
+                _add_tree(archive, KIT / name, f"kit/{name}")
+            _add_tree(archive, prepared, "course")
+    return out
+
+
+def _add_text(archive, name, text):
+    info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+    info.external_attr = 0o755 << 16
+    archive.writestr(info, text)
+
+
+def _add_tree(archive, path, name):
+    if path.is_file():
+        archive.write(path, name)
+        return
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts and not file.name.endswith(".pyc"):
+            archive.write(file, f"{name}/{file.relative_to(path)}")
+
+
+def grade_submission(root):
+    """Grade ``<root>/submission`` and write ``<root>/results/results.json``; return the results."""
+    root = Path(root)
+    template = root / "source" / "course"
+    assignment = (template / "assignment.txt").read_text().strip()
+    results_file = root / "results" / "results.json"
+    with tempfile.TemporaryDirectory(prefix="gradescope-course-") as scratch:
+        course_dir = Path(scratch) / "course"
+        shutil.copytree(template, course_dir)
+        course = Course.open(course_dir)
+        notebook = course.notebook_name(assignment)
+        submitted = course.submitted(assignment, STUDENT)
+        submitted.mkdir(parents=True)
+        found = _submitted_notebook(root / "submission", notebook)
+        if found:
+            shutil.copyfile(found, submitted / notebook)
+        task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT)
+        result = run_task(task)
+        results = gradescope_results(student_view(result, graded_cells(course, assignment)))
+        if found and found.name != notebook:
+            results["output"] = f"Graded {found.name} as {notebook}.\n" + results["output"]
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps(results, indent=1))
+    return results
+
+
+def _submitted_notebook(folder, expected):
+    """The notebook to grade: the one named as released, else the only (or newest) .ipynb."""
+    if (folder / expected).is_file():
+        return folder / expected
+    notebooks = sorted(folder.rglob("*.ipynb"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+    notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
+    return notebooks[-1] if notebooks else None
+
+
+if __name__ == "__main__":
+    grade_submission(sys.argv[1] if len(sys.argv) > 1 else "/autograder")

@@ -1,0 +1,69 @@
+"""The Gradescope zip, run here with a temporary folder standing in for /autograder."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+from course import REPO, make_course, solved_notebook, with_answer
+from mutation_catalog import WRONG
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("course"))
+    out = course / "gradescope.zip"
+    run = CliRunner().invoke(main, ["--course", str(course), "gradescope", "optimization_methods", "--out", str(out)],
+                             catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def run_autograder(zip_path, root, notebook_name, notebook):
+    """Unpack the zip as Gradescope does and run run_autograder on one submission."""
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir(parents=True)
+    nbformat.write(notebook, root / "submission" / notebook_name)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), KIT_PYTHON=sys.executable)
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_zip_holds_the_scripts_the_kit_and_a_ready_course(autograder_zip):
+    names = set(zipfile.ZipFile(autograder_zip).namelist())
+    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/autograder/checks/adam.py",
+            "kit/autograder/templates/feedback.html.j2", "course/gradebook.db", "course/nbgrader_config.py",
+            "course/source/optimization_methods/optimization_methods.ipynb",
+            "course/release/optimization_methods/optimization_methods.ipynb"} <= names
+    assert zipfile.ZipFile(autograder_zip).getinfo("run_autograder").external_attr >> 16 & 0o111
+
+
+def test_a_wrong_answer_gets_one_test_per_function_with_its_diagnosis(autograder_zip, tmp_path):
+    variant = next(v for v in WRONG if v.id == "update_parameters_with_adam-epsilon_inside_root")
+    results = run_autograder(autograder_zip, tmp_path / "autograder", "optimization_methods.ipynb",
+                             with_answer(solved_notebook(), variant.function, variant.source))
+    assert results["score"] == 93
+    assert [t["name"] for t in results["tests"]] == [
+        "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
+        "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam"]
+    adam = results["tests"][-1]
+    assert (adam["score"], adam["max_score"], adam["status"], adam["visibility"]) == (23, 30, "failed", "visible")
+    assert "adds ε inside the square root" in adam["output"]
+    assert all(t["score"] == t["max_score"] for t in results["tests"][:-1])
+    assert "autograder.checks" not in json.dumps(results)
+
+
+def test_a_notebook_under_another_name_is_graded_and_said_so(autograder_zip, tmp_path):
+    results = run_autograder(autograder_zip, tmp_path / "autograder", "my homework (1).ipynb", solved_notebook())
+    assert results["score"] == 100
+    assert results["output"].startswith("Graded my homework (1).ipynb as optimization_methods.ipynb.")
