@@ -55,7 +55,7 @@ def grading_time_chart(views):
     return _embedded(figure)
 
 
-def frequent_mistakes(views, most=15):
+def frequent_mistakes(views, most=25):
     """[(function, diagnosis, students)] of failed hidden tests, most frequent first."""
     counts = Counter()
     for view in views:

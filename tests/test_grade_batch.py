@@ -205,3 +205,52 @@ def test_grading_an_assignment_the_gradebook_lacks_says_what_to_do(tmp_path):
     (course / "nbgrader_config.py").write_text("c = get_config()\n")
     run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT])
     assert run.exit_code != 0 and "run `nbgrader generate_assignment optimization_methods` first" in run.output
+
+
+@pytest.fixture(scope="module")
+def outputs(graded_class):
+    course, _, _ = graded_class
+    for command in ("feedback", "export", "report"):
+        run = CliRunner().invoke(main, ["--course", str(course), command, ASSIGNMENT], catch_exceptions=False)
+        assert run.exit_code == 0, run.output
+    return course
+
+
+def feedback_page(course, student):
+    return (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+
+
+def test_feedback_shows_points_per_function_and_the_diagnosis_only(outputs):
+    page = feedback_page(outputs, "wrong_adam")
+    assert "93 / 100 points" in page
+    assert "<code>update_parameters_with_adam</code>: <span class=\"fail\">23 / 30</span>" in page
+    assert "adds ε inside the square root" in page
+    for secret in ("run_check", "HIDDEN TESTS", "autograder", "Traceback", "def update_parameters_with_adam",
+                   "np.sqrt(s_hat)"):
+        assert secret not in page, secret
+
+
+def test_feedback_of_a_failed_submission_gives_the_reason(outputs):
+    assert "could not be graded: the notebook is empty: it has no cells" in feedback_page(outputs, "empty")
+
+
+def test_export_has_nbgrader_columns_one_per_function_and_the_status(outputs):
+    rows = (outputs / "exports" / ASSIGNMENT / "grades.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:11] == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                           "raw_score", "late_submission_penalty", "score", "max_score"]
+    assert header[11:] == ["update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
+                           "update_parameters_with_momentum", "initialize_adam", "update_parameters_with_adam", "status"]
+    row = next(dict(zip(header, r.split(","))) for r in rows[1:] if r.split(",")[3] == "killed_kernel")
+    assert (row["score"], row["initialize_velocity"], row["initialize_adam"], row["status"]) == \
+        ("90.0", "0.0", "10.0", "graded with warnings")
+    results = json.loads((outputs / "exports" / ASSIGNMENT / "results" / "wrong_adam.json").read_text())
+    assert results["score"] == 93 and len(results["tests"]) == 6
+
+
+def test_report_has_figures_mistakes_failures_and_times(outputs):
+    page = (outputs / "reports" / f"{ASSIGNMENT}.html").read_text()
+    assert page.count("data:image/png;base64,") == 3
+    assert "adds ε inside the square root" in page
+    assert "the file is JSON but not a Jupyter notebook (it has no cells)" in page
+    assert "Grading time" in page and "Pass rate per function" in page

@@ -40,7 +40,7 @@ def run_check(function, name, namespace):
     except Mistake as mistake:
         raise CheckFailed(function, str(mistake)) from None
     except NotImplementedError:
-        raise CheckFailed(function, "is not implemented yet (it still raises NotImplementedError)") from None
+        raise CheckFailed(function, "not implemented yet (it still raises NotImplementedError)") from None
     except RecursionError:
         raise CheckFailed(function, "recursed without end") from None
     except Exception as error:  # the student's code raised: say what and where, in their code

@@ -239,6 +239,10 @@ def cell_message(cell):
     """What a graded cell said: its error's last line, or the ✓ lines it printed."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
+            if output.ename in ("KeyboardInterrupt", "CellTimeoutError"):  # nbgrader's per-cell time limit
+                return "did not finish in the time allowed for one cell: an endless loop, or very slow code?"
+            if output.ename == "NotImplementedError":
+                return "not implemented yet (it still raises NotImplementedError)"
             lines = [ANSI.sub("", line) for line in output.traceback if line.strip()]
             return lines[-1] if lines else f"{output.ename}: {output.evalue}"
     printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
