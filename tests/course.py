@@ -1,17 +1,16 @@
 """Temporary nbgrader course directories and student submissions, for tests that grade for real."""
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
 from autograder.assign.release import ASSIGNMENT, NOTEBOOK, run_nbgrader
+from autograder.samples import release_notebook, solved_notebook, with_answer  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE_ID = "optimization-methods"
-DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def make_course(path):
@@ -21,33 +20,6 @@ def make_course(path):
     shutil.copyfile(REPO / "nbgrader_config.py", path / "nbgrader_config.py")
     run_nbgrader(path, "generate_assignment", ASSIGNMENT, "--force")
     return path
-
-
-def release_notebook():
-    return nbformat.read(REPO / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-
-
-def solved_notebook():
-    """The release notebook with every answer cell holding the reference answer, as a student types it."""
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
-    notebook = release_notebook()
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = "\n".join(line for line in answers[grade_id].split("\n")
-                                    if line.strip() not in DELIMITERS)
-    return notebook
-
-
-def with_answer(notebook, function, source):
-    """`notebook` with the answer cell of `function` replaced by `source`."""
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == function:
-            cell.source = source.strip()
-            return notebook
-    raise KeyError(function)
 
 
 def submit(course, student, notebook):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from course import make_course, release_notebook, scores, solved_notebook, submit, with_answer
-from mutation_catalog import WRONG
+from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from course import REPO, make_course, solved_notebook, with_answer
-from mutation_catalog import WRONG
+from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import ASPECTS, aspects_of, run_check
-from mutation_catalog import CORRECT, VARIANTS, WRONG
+from autograder.samples import CORRECT, VARIANTS, WRONG
 from opt_utils.feedback import CheckFailed
 
 import solutions

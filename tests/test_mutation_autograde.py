@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from course import autograde, make_course, release_notebook, scores, solved_notebook, submit, with_answer
-from mutation_catalog import CORRECT, VARIANTS, WRONG
+from autograder.samples import CORRECT, VARIANTS, WRONG
 
 pytestmark = pytest.mark.slow
 

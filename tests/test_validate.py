@@ -9,7 +9,7 @@ from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
 
 from course import REPO, release_notebook, solved_notebook, with_answer
-from mutation_catalog import WRONG
+from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow
 

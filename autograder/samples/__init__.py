@@ -1,0 +1,40 @@
+"""Sample student work: the mutation catalog of answers, and notebooks filled in with them.
+
+Used by the test suite (every answer is graded for real) and by ``make demo`` (a sample class).
+"""
+
+from pathlib import Path
+
+import nbformat
+
+from .catalog import CORRECT, VARIANTS, WRONG, Variant  # noqa: F401
+
+REPO = Path(__file__).resolve().parent.parent.parent
+ASSIGNMENT = "optimization_methods"
+DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def release_notebook(root=REPO):
+    return nbformat.read(Path(root) / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+
+
+def solved_notebook(root=REPO):
+    """The release notebook with every answer cell holding the reference answer, as a student types it."""
+    source = nbformat.read(Path(root) / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    notebook = release_notebook(root)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = "\n".join(line for line in answers[cell.metadata["nbgrader"]["grade_id"]].split("\n")
+                                    if line.strip() not in DELIMITERS)
+    return notebook
+
+
+def with_answer(notebook, function, source):
+    """`notebook` with the answer cell of `function` replaced by `source`."""
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == function:
+            cell.source = source.strip()
+            return notebook
+    raise KeyError(function)
