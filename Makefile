@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	$(BIN)/python -m solutions.comparison --out $(DEMO)
+	$(BIN)/python -m autograder.demo --out $(DEMO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

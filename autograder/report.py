@@ -56,10 +56,12 @@ def grading_time_chart(views):
 
 
 def frequent_mistakes(views, most=25):
-    """[(function, diagnosis, students)] of failed hidden tests, most frequent first."""
+    """[(function, diagnosis, students)] of failed hidden tests, most frequent first (the visible
+    test's message only repeats, less precisely, what the hidden tests found)."""
     counts = Counter()
     for view in views:
-        seen = {(t.function, diagnosis(t.message)) for t in view.tests if not t.passed and t.message}
+        seen = {(t.function, diagnosis(t.message)) for t in view.tests
+                if not t.passed and t.message and not t.grade_id.endswith("_visible")}
         counts.update(seen)
     return [(function, text, n) for (function, text), n in counts.most_common(most)]
 
