@@ -1,19 +1,27 @@
 """Grade every submission of an assignment with several workers, resumably.
 
-Workers only run `run_task` (each in its own scratch course, so they share nothing); this
-thread alone stores results, so nbgrader's SQLite gradebook never has two writers.
+Worker processes (`worker`) grade one task at a time, each in its own scratch course, so they
+share nothing; this thread alone stores results, so nbgrader's SQLite gradebook never has two
+writers. A worker that overruns a task's time is killed and replaced.
 """
 
+import json
 import os
+import queue
+import select
+import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict
 
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
 from ..course import CourseError
 from .store import Ledger, store
-from .task import FAILED, Result, Task, run_task, submission_path
+from .task import FAILED, Result, Task, submission_path
 
 
 def check_assignment_in_gradebook(course, assignment):
@@ -47,9 +55,21 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
         store(course, assignment, notebook, ledger.load(student))
     pending = [t for t in tasks if t.student not in skipped]
     results = []
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool, \
+    jobs = jobs or os.cpu_count() or 1
+    workers = queue.Queue()
+    for _ in range(jobs):
+        workers.put(Worker(memory_bytes))
+
+    def grade(task):
+        worker = workers.get()
+        try:
+            return worker.grade(task)
+        finally:
+            workers.put(worker)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(pending), disable=not progress, unit="submission", desc=f"grading {assignment}") as bar:
-        futures = {pool.submit(_run_safely, task): task for task in pending}
+        futures = {pool.submit(grade, task): task for task in pending}
         for future in as_completed(futures):
             result = future.result()
             ledger.save(result)
@@ -57,18 +77,49 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
             results.append(result)
             bar.update()
             bar.set_postfix_str(_counts(results))
+    while not workers.empty():
+        workers.get().stop()
     return results, skipped
 
 
-def _run_safely(task):
-    """`run_task`, turning a failure of the grader itself into a failed result for this submission."""
-    start = time.monotonic()
-    try:
-        return run_task(task)
-    except Exception as error:  # one submission's trouble must not stop the batch
-        return Result(task.student, FAILED, reason=f"the grader failed on this submission: "
-                      f"{type(error).__name__}: {error}", seconds=round(time.monotonic() - start, 3),
-                      submission_sha256="")
+class Worker:
+    """One `worker` process, started on first use and again after it was killed or died."""
+
+    def __init__(self, memory_bytes):
+        self.memory_bytes = memory_bytes
+        self.process = None
+
+    def _start(self):
+        env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")
+        self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True, start_new_session=True, env=env)
+
+    def grade(self, task):
+        """The task's result; a failed one when it overruns its time or the worker dies."""
+        start = time.monotonic()
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        ready = [self.process.stdout]  # unless the wait below runs out
+        try:
+            self.process.stdin.write(json.dumps(asdict(task)) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], task.timeout + 10)
+            line = self.process.stdout.readline() if ready else ""
+        except (BrokenPipeError, OSError):
+            line = ""
+        if line:
+            return Result.from_json(line)
+        reason = (f"grading took longer than the {task.timeout:.0f} s allowed for one submission" if not ready else
+                  "the grading process died on this submission (out of memory, or killed)")
+        self.stop()
+        return Result(task.student, FAILED, reason=reason, seconds=round(time.monotonic() - start, 3))
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
 
 
 def _counts(results):

@@ -90,8 +90,12 @@ def max_points(release):
             for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")}
 
 
-def run_task(task):
-    """Grade `task`'s submission and return a `Result`; never raises for a bad submission."""
+def run_task(task, autograde=None):
+    """Grade `task`'s submission and return a `Result`; never raises for a bad submission.
+
+    `autograde(task, scratch)` runs nbgrader in a scratch course and returns "ok", KERNEL_DIED
+    or nbgrader's error; by default a limited ``nbgrader autograde`` process (`autograde_process`).
+    """
     start = time.monotonic()
     course = Path(task.course)
     release = nbformat.read(course / "release" / task.assignment / task.notebook, as_version=4)
@@ -102,7 +106,7 @@ def run_task(task):
         if not path.is_file():
             raise SubmissionError(f"no {task.notebook} in the submission")
         notebook, result.warnings = repair(read_submission(path.read_bytes()), release)
-        _grade(task, notebook, result)
+        _grade(task, notebook, result, autograde or autograde_process)
     except SubmissionError as error:
         result.status, result.reason = FAILED, str(error)
     if result.status == FAILED:
@@ -113,14 +117,16 @@ def run_task(task):
     return result
 
 
-def _grade(task, notebook, result, attempts=3):
+def _grade(task, notebook, result, autograde, attempts=3):
     """Autograde `notebook`; when a cell kills the kernel, grade again without that cell."""
     deadline = time.monotonic() + task.timeout
     for _ in range(attempts):
         with tempfile.TemporaryDirectory(prefix=f"grade-{task.student[:40]}-") as scratch:
             scratch = Path(scratch)
             _scratch_course(task, notebook, scratch)
-            outcome = _autograde(task, scratch, deadline - time.monotonic())
+            if deadline - time.monotonic() <= 0:
+                raise SubmissionError(f"grading took longer than the {task.timeout:.0f} s allowed for one submission")
+            outcome = autograde(task, scratch)
             if outcome == "ok":
                 _read_back(task, scratch, result)
                 return
@@ -186,6 +192,11 @@ def _ipython_dir(folder):
     return startup.parent.parent
 
 
+def install_kernel_guard(folder):
+    """Make every kernel this process starts from now on load the kernel guard."""
+    os.environ["IPYTHONDIR"] = str(_ipython_dir(folder))
+
+
 def run_limited(command, cwd, seconds, memory_bytes):
     """Run `command` in its own process group under a memory limit that its children (the
     kernel) inherit; kill the whole group after `seconds`. Returns (exit code or None, output).
@@ -205,11 +216,11 @@ def run_limited(command, cwd, seconds, memory_bytes):
     return process.returncode, output
 
 
-def _autograde(task, scratch, seconds_left):
-    """Run nbgrader in the scratch course: "ok", "timeout", KERNEL_DIED or nbgrader's error."""
+def autograde_process(task, scratch):
+    """Run ``nbgrader autograde`` in the scratch course, limited: "ok", "timeout", KERNEL_DIED or the error."""
     command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", task.assignment,
                f"--student={task.student}", "--force"]
-    code, log = run_limited(command, scratch, seconds_left, task.memory_bytes)
+    code, log = run_limited(command, scratch, task.timeout, task.memory_bytes)
     if code is None:
         return "timeout"
     if code == 0 and (scratch / "autograded" / task.student / task.assignment / task.notebook).is_file():
