@@ -254,3 +254,15 @@ def test_report_has_figures_mistakes_failures_and_times(outputs):
     assert "adds ε inside the square root" in page
     assert "the file is JSON but not a Jupyter notebook (it has no cells)" in page
     assert "Grading time" in page and "Pass rate per function" in page
+
+
+def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):
+    course = make_course(tmp_path / "course")
+    submit(course, "slow", with_answer(solved_notebook(), "initialize_velocity", LOOPS))
+    submit(course, "zz_after", solved_notebook())
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--jobs", "1", "--timeout", "8",
+                                    "--no-progress"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    slow = ledger(course, "slow")
+    assert (slow["status"], slow["reason"]) == ("failed", "grading took longer than the 8 s allowed for one submission")
+    assert sum(ledger(course, "zz_after")["scores"].values()) == 100
