@@ -20,7 +20,7 @@ import nbformat
 
 from solutions import comparison
 
-from .assign.release import ASSIGNMENT, run_nbgrader
+from .assign.release import ASSIGNMENT
 from .collect import collect
 from .course import Course
 from .export import export
@@ -28,7 +28,7 @@ from .feedback import write_feedback
 from .grade.batch import grade_assignment
 from .gradescope import build_zip
 from .report import write_report
-from .samples import CORRECT, REPO, WRONG, release_notebook, solved_notebook, with_answer
+from .samples import CORRECT, WRONG, make_course, release_notebook, solved_notebook, with_answer
 
 MARKER = ".kit-demo"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -43,13 +43,6 @@ def prepare_folder(out):
     out.mkdir(parents=True)
     (out / MARKER).write_text("made by `make demo`; deleted and remade on every run\n")
     return out
-
-
-def build_course(folder):
-    shutil.copytree(REPO / "source", folder / "source", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copyfile(REPO / "nbgrader_config.py", folder / "nbgrader_config.py")
-    run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
-    return Course.open(folder)
 
 
 def sample_class(size=30, seed=2026):
@@ -108,7 +101,7 @@ def main(argv=None):
     comparison.main(["--out", str(out / "comparison"), "--epochs", str(args.epochs)])
 
     print("\n2. Building the course with nbgrader generate_assignment")
-    course = build_course(out / "course")
+    course = Course.open(make_course(out / "course"))
 
     print(f"\n3. A sample class of {args.students} students, as an LMS download")
     students = sample_class(args.students)

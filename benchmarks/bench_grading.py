@@ -11,7 +11,6 @@ Run: ``make bench`` (or ``python benchmarks/bench_grading.py [--submissions N] [
 import argparse
 import copy
 import datetime as dt
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -26,16 +25,9 @@ from autograder.assign.release import ASSIGNMENT, run_nbgrader
 from autograder.course import Course
 from autograder.grade.batch import grade_assignment
 from autograder.grade.store import Ledger, store
-from autograder.samples import REPO, VARIANTS, solved_notebook, with_answer
+from autograder.samples import VARIANTS, make_course, solved_notebook, submit, with_answer
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-
-
-def make_course(folder):
-    shutil.copytree(REPO / "source", folder / "source", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copyfile(REPO / "nbgrader_config.py", folder / "nbgrader_config.py")
-    run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
-    return folder
 
 
 def submissions(count):
@@ -48,13 +40,6 @@ def submissions(count):
             with_answer(copy.deepcopy(solved), variant.function, variant.source)
         notebooks[f"student{i:03d}"] = notebook
     return notebooks
-
-
-def submit(course, notebooks):
-    for student, notebook in notebooks.items():
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / NOTEBOOK)
 
 
 def gradebook_scores(course):
@@ -117,8 +102,9 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         ours, plain = make_course(Path(scratch) / "ours"), make_course(Path(scratch) / "plain")
-        submit(ours, notebooks)
-        submit(plain, notebooks)
+        for student, notebook in notebooks.items():
+            submit(ours, student, notebook)
+            submit(plain, student, notebook)
 
         start = time.perf_counter()
         results, _ = grade_assignment(Course.open(ours), ASSIGNMENT, jobs=args.jobs, progress=False)

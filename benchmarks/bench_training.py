@@ -2,9 +2,10 @@
 
 For each optimizer it prints the time of one update step (the update rule alone, on the
 [2, 5, 2, 1] network), the time of a full 10,000-epoch training run, and the ratio
-textbook / reference for both. The textbook loop below is written the way the lesson's code
-usually is: string-built keys, bias-corrected copies kept in dicts, the permutation turned into
-a Python list, the cost computed on every mini-batch, a hard-wired three-layer network.
+textbook / reference for both. The textbook loop uses the update rules and mini-batches the way the lesson's code
+usually writes them (the mutation catalog's plain correct answers: string-built keys,
+bias-corrected copies kept in dicts, the permutation turned into a Python list) and below, the
+cost computed on every mini-batch and a hard-wired three-layer network.
 Both loops must reach the same training accuracy, or the comparison is void.
 
 Run: ``make bench`` (or ``python benchmarks/bench_training.py [--epochs N]``).
@@ -18,72 +19,24 @@ import timeit
 import numpy as np
 
 import solutions
+from autograder.samples.catalog import BASE
 
 LAYERS_DIMS = [2, 5, 2, 1]
 
 
 # --- the textbook loop -------------------------------------------------------------------------
 
-def textbook_update_gd(parameters, grads, learning_rate):
-    L = len(parameters) // 2
-    for l in range(L):
-        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * grads["dW" + str(l + 1)]
-        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
-    return parameters
+def textbook_rules():
+    """The six graded functions as a textbook writes them: the mutation catalog's plain,
+    loop-based correct answers (string-built keys, bias-corrected copies kept in dicts, the
+    permutation turned into a list, math.floor)."""
+    namespace = {"np": np, "math": math}
+    for source in BASE.values():
+        exec(source, namespace)
+    return namespace
 
 
-def textbook_update_momentum(parameters, grads, v, beta, learning_rate):
-    L = len(parameters) // 2
-    for l in range(L):
-        v["dW" + str(l + 1)] = beta * v["dW" + str(l + 1)] + (1 - beta) * grads["dW" + str(l + 1)]
-        v["db" + str(l + 1)] = beta * v["db" + str(l + 1)] + (1 - beta) * grads["db" + str(l + 1)]
-        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * v["dW" + str(l + 1)]
-        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * v["db" + str(l + 1)]
-    return parameters, v
-
-
-def textbook_update_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
-    L = len(parameters) // 2
-    v_corrected = {}
-    s_corrected = {}
-    for l in range(L):
-        for p in ("W", "b"):
-            key = "d" + p + str(l + 1)
-            v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
-            v_corrected[key] = v[key] / (1 - np.power(beta1, t))
-            s[key] = beta2 * s[key] + (1 - beta2) * np.power(grads[key], 2)
-            s_corrected[key] = s[key] / (1 - np.power(beta2, t))
-            parameters[p + str(l + 1)] = parameters[p + str(l + 1)] - learning_rate * v_corrected[key] / (
-                np.sqrt(s_corrected[key]) + epsilon)
-    return parameters, v, s
-
-
-def textbook_zeros(parameters):
-    L = len(parameters) // 2
-    v = {}
-    for l in range(L):
-        v["dW" + str(l + 1)] = np.zeros(parameters["W" + str(l + 1)].shape)
-        v["db" + str(l + 1)] = np.zeros(parameters["b" + str(l + 1)].shape)
-    return v
-
-
-def textbook_mini_batches(X, Y, mini_batch_size=64, seed=0):
-    np.random.seed(seed)
-    m = X.shape[1]
-    mini_batches = []
-    permutation = list(np.random.permutation(m))
-    shuffled_X = X[:, permutation]
-    shuffled_Y = Y[:, permutation].reshape((1, m))
-    num_complete_minibatches = math.floor(m / mini_batch_size)
-    for k in range(0, num_complete_minibatches):
-        mini_batch_X = shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size]
-        mini_batch_Y = shuffled_Y[:, k * mini_batch_size:(k + 1) * mini_batch_size]
-        mini_batches.append((mini_batch_X, mini_batch_Y))
-    if m % mini_batch_size != 0:
-        mini_batch_X = shuffled_X[:, num_complete_minibatches * mini_batch_size:m]
-        mini_batch_Y = shuffled_Y[:, num_complete_minibatches * mini_batch_size:m]
-        mini_batches.append((mini_batch_X, mini_batch_Y))
-    return mini_batches
+TEXTBOOK = textbook_rules()
 
 
 def textbook_forward(X, parameters):
@@ -128,25 +81,25 @@ def textbook_model(X, Y, layers_dims, optimizer, learning_rate=0.0007, mini_batc
     seed = 10
     parameters = solutions.initialize_parameters(layers_dims)
     if optimizer == "momentum":
-        v = textbook_zeros(parameters)
+        v = TEXTBOOK["initialize_velocity"](parameters)
     elif optimizer == "adam":
-        v, s = textbook_zeros(parameters), textbook_zeros(parameters)
+        v, s = TEXTBOOK["initialize_adam"](parameters)
     for i in range(num_epochs):
         seed = seed + 1
-        minibatches = textbook_mini_batches(X, Y, mini_batch_size, seed)
+        minibatches = TEXTBOOK["random_mini_batches"](X, Y, mini_batch_size, seed)
         for minibatch in minibatches:
             (minibatch_X, minibatch_Y) = minibatch
             a3, caches = textbook_forward(minibatch_X, parameters)
             cost = textbook_cost(a3, minibatch_Y)
             grads = textbook_backward(minibatch_X, minibatch_Y, caches)
             if optimizer == "gd":
-                parameters = textbook_update_gd(parameters, grads, learning_rate)
+                parameters = TEXTBOOK["update_parameters_with_gd"](parameters, grads, learning_rate)
             elif optimizer == "momentum":
-                parameters, v = textbook_update_momentum(parameters, grads, v, beta, learning_rate)
+                parameters, v = TEXTBOOK["update_parameters_with_momentum"](parameters, grads, v, beta, learning_rate)
             elif optimizer == "adam":
                 t = t + 1
-                parameters, v, s = textbook_update_adam(parameters, grads, v, s, t, learning_rate,
-                                                        beta1, beta2, epsilon)
+                parameters, v, s = TEXTBOOK["update_parameters_with_adam"](parameters, grads, v, s, t, learning_rate,
+                                                                           beta1, beta2, epsilon)
         if i % 100 == 0:
             costs.append(cost)
     return parameters, costs
@@ -162,11 +115,11 @@ def step_functions(parameters, grads):
     v_ref, v_txt, m_ref, s_ref, m_txt, s_txt = (state() for _ in range(6))
     return {
         "gd": (lambda: solutions.update_parameters_with_gd(parameters, grads, 0.0),
-               lambda: textbook_update_gd(parameters, grads, 0.0)),
+               lambda: TEXTBOOK["update_parameters_with_gd"](parameters, grads, 0.0)),
         "momentum": (lambda: solutions.update_parameters_with_momentum(parameters, grads, v_ref, 0.9, 0.0),
-                     lambda: textbook_update_momentum(parameters, grads, v_txt, 0.9, 0.0)),
+                     lambda: TEXTBOOK["update_parameters_with_momentum"](parameters, grads, v_txt, 0.9, 0.0)),
         "adam": (lambda: solutions.update_parameters_with_adam(parameters, grads, m_ref, s_ref, 7, 0.0),
-                 lambda: textbook_update_adam(parameters, grads, m_txt, s_txt, 7, 0.0)),
+                 lambda: TEXTBOOK["update_parameters_with_adam"](parameters, grads, m_txt, s_txt, 7, 0.0)),
     }
 
 

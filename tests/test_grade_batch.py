@@ -9,6 +9,7 @@ import sys
 import time
 
 import nbformat
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -256,7 +257,16 @@ def test_report_has_figures_mistakes_failures_and_times(outputs):
     assert "Grading time" in page and "Pass rate per function" in page
 
 
+def kernels_started_since(moment):
+    kernels = []
+    for process in psutil.process_iter(["cmdline", "create_time"]):
+        if "ipykernel_launcher" in " ".join(process.info["cmdline"] or []) and process.info["create_time"] >= moment:
+            kernels.append(process)
+    return kernels
+
+
 def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):
+    started = time.time()
     course = make_course(tmp_path / "course")
     submit(course, "slow", with_answer(solved_notebook(), "initialize_velocity", LOOPS))
     submit(course, "zz_after", solved_notebook())
@@ -266,3 +276,5 @@ def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):
     slow = ledger(course, "slow")
     assert (slow["status"], slow["reason"]) == ("failed", "grading took longer than the 8 s allowed for one submission")
     assert sum(ledger(course, "zz_after")["scores"].values()) == 100
+    psutil.wait_procs(kernels_started_since(started), timeout=10)
+    assert kernels_started_since(started) == [], "a kernel outlived its submission"

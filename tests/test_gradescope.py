@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from course import REPO, make_course, solved_notebook, with_answer
+from course import make_course, solved_notebook, with_answer
 from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,6 @@ import json
 import os
 import queue
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from tqdm import tqdm
 
 from ..course import CourseError
 from .store import Ledger, store
-from .task import FAILED, Result, Task, submission_path
+from .task import FAILED, Result, Task, kill_tree, submission_path
 
 
 def check_assignment_in_gradebook(course, assignment):
@@ -116,8 +115,8 @@ class Worker:
         return Result(task.student, FAILED, reason=reason, seconds=round(time.monotonic() - start, 3))
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            kill_tree(self.process)
             self.process.wait()
         self.process = None
 

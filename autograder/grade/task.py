@@ -12,7 +12,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 from nbgrader.api import Gradebook
 
 from .sanitize import SubmissionError, read_submission, repair
@@ -210,10 +210,27 @@ def run_limited(command, cwd, seconds, memory_bytes):
     try:
         output, _ = process.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_tree(process)
         process.communicate()
         return None, ""
+    kill_tree(process)  # a kernel left behind by a crash must not outlive its submission
     return process.returncode, output
+
+
+def kill_tree(process):
+    """Kill `process` and every process it started: kernels run in sessions of their own, so
+    killing the process group would leave them behind (spinning in an endless loop, say)."""
+    try:
+        root = psutil.Process(process.pid)
+        family = root.children(recursive=True) + [root]
+    except psutil.NoSuchProcess:
+        return
+    for member in family:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=5)
 
 
 def autograde_process(task, scratch):

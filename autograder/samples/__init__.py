@@ -3,6 +3,7 @@
 Used by the test suite (every answer is graded for real) and by ``make demo`` (a sample class).
 """
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -38,3 +39,23 @@ def with_answer(notebook, function, source):
             cell.source = source.strip()
             return notebook
     raise KeyError(function)
+
+
+def make_course(folder, root=REPO):
+    """A course directory with the kit's source and nbgrader configuration, its release and
+    gradebook made by real ``nbgrader generate_assignment``."""
+    from autograder.assign.release import run_nbgrader
+
+    folder = Path(folder)
+    shutil.copytree(Path(root) / "source", folder / "source", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(Path(root) / "nbgrader_config.py", folder / "nbgrader_config.py")
+    run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
+    return folder
+
+
+def submit(course, student, notebook):
+    """Place `notebook` as `student`'s submission, as nbgrader's collect would."""
+    folder = Path(course) / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
+    return folder
