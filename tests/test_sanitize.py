@@ -85,3 +85,14 @@ def test_changed_metadata_and_edited_tests_are_restored_and_reported():
         "the nbgrader metadata of cell test_initialize_adam_deep_network had been changed; it was restored",
         "test cell test_initialize_adam_visible had been edited; the original was run",
     ])
+
+
+def test_a_made_up_grade_cell_loses_its_nbgrader_metadata():
+    notebook = solved_notebook()
+    fake = nbformat.v4.new_code_cell("print('free points')")
+    fake.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 50, "locked": False,
+                                 "solution": False, "schema_version": 3}
+    notebook.cells.append(fake)
+    repaired, warnings = repair(notebook, release_notebook())
+    assert "nbgrader" not in repaired.cells[-1].metadata
+    assert warnings == ["a cell carried nbgrader metadata the release does not have; it was removed"]

@@ -50,10 +50,17 @@ def repair(notebook, release):
     - Graded cells moved out of order are put back in the release's order, each with the
       student's own cells that followed it.
     - An edited test cell is reported (nbgrader runs the original anyway).
+    - nbgrader metadata on a cell the release does not have (a grade cell made up by the
+      student) is removed.
     """
     notebook = copy.deepcopy(notebook)
     warnings = []
     expected = {_grade_id(cell): cell for cell in release.cells if _grade_id(cell)}
+    for cell in notebook.cells:
+        if "nbgrader" in cell.get("metadata", {}) and _grade_id(cell) not in expected:
+            del cell.metadata["nbgrader"]
+            if cell.cell_type == "code":
+                warnings.append("a cell carried nbgrader metadata the release does not have; it was removed")
 
     positions = {}
     for index, cell in enumerate(notebook.cells):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import CheckCellMetadata
 from nbgrader.converters.base import NbGraderException
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -39,6 +40,10 @@ def autograde_in_process(task, scratch):
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = task.assignment
     converter = Autograde(coursedir=coursedir, config=config)
+    # `repair` has already put every graded cell's nbgrader metadata back as released and removed
+    # it from any other cell, so nbgrader's schema check of every cell (twice) is redundant here.
+    converter.sanitize_preprocessors = [p for p in converter.sanitize_preprocessors if p is not CheckCellMetadata]
+    converter.autograde_preprocessors = [p for p in converter.autograde_preprocessors if p is not CheckCellMetadata]
     converter.force = True
     captured = _Captured()
     converter.log.addHandler(captured)  # nbgrader's preprocessors log to the same (traitlets) logger
