@@ -12,9 +12,6 @@ from nbgrader.api import Gradebook, MissingEntry
 from .checks import ASPECTS, GRADED_FUNCTIONS
 from .grade.store import Ledger
 
-NOT_GRADED = "not graded"
-
-
 @dataclass
 class TestView:
     grade_id: str

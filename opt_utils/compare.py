@@ -83,13 +83,6 @@ def expect_dict(actual, expected, name, rtol=RTOL, atol=ATOL):
     return True
 
 
-def dict_close(actual, expected, rtol=RTOL, atol=ATOL):
-    """True when `actual` has `expected`'s keys with arrays of its shapes and close values."""
-    return (isinstance(actual, dict) and set(actual) == set(expected)
-            and all(type(actual[k]) is np.ndarray and values_close(actual[k], expected[k], rtol, atol)
-                    for k in expected))
-
-
 def same_structure(actual, expected):
     """True when `actual` is a dict with `expected`'s keys holding float arrays of its shapes."""
     return (isinstance(actual, dict) and set(actual) == set(expected)

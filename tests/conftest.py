@@ -3,7 +3,6 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
-import pytest
 
 
 def assert_as_printed(actual, expected):
@@ -16,8 +15,3 @@ def assert_as_printed(actual, expected):
     expected = np.asarray(expected, dtype=float)
     assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
     np.testing.assert_allclose(actual, expected, rtol=5e-9, atol=5e-9)
-
-
-@pytest.fixture
-def as_printed():
-    return assert_as_printed
