@@ -25,7 +25,7 @@ from .collect import collect
 from .course import Course
 from .export import export
 from .feedback import write_feedback
-from .grade.batch import grade_assignment
+from .grade.batch import grade_assignment, status_counts
 from .gradescope import build_zip
 from .report import write_report
 from .samples import CORRECT, WRONG, make_course, release_notebook, solved_notebook, with_answer
@@ -115,10 +115,7 @@ def main(argv=None):
 
     print(f"\n5. autograder grade --jobs {args.jobs}")
     results, _ = grade_assignment(course, ASSIGNMENT, jobs=args.jobs)
-    counts = {}
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    print("   " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    print(f"   {status_counts(results)}")
 
     print("\n6. autograder feedback, export, report, gradescope")
     pages = write_feedback(course, ASSIGNMENT)

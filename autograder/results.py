@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .checks import ASPECTS, GRADED_FUNCTIONS
 from .grade.store import Ledger
+from .grade.task import graded_points
 
 @dataclass
 class TestView:
@@ -64,9 +65,8 @@ def title_of(grade_id):
 
 def graded_cells(course, assignment):
     """[(grade_id, points)] of the released notebook, in notebook order."""
-    release = nbformat.read(course.root / "release" / assignment / course.notebook_name(assignment), as_version=4)
-    return [(cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"]["points"]))
-            for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    return graded_points(nbformat.read(course.root / "release" / assignment / course.notebook_name(assignment),
+                                       as_version=4))
 
 
 def student_view(result, cells, stored=None, timestamp=None):

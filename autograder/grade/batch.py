@@ -18,6 +18,7 @@ from dataclasses import asdict
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
+from ..assign.release import nbgrader_environment
 from ..course import CourseError
 from .store import Ledger, store
 from .task import FAILED, Result, Task, kill_tree, submission_path
@@ -75,7 +76,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
             store(course, assignment, notebook, result)
             results.append(result)
             bar.update()
-            bar.set_postfix_str(_counts(results))
+            bar.set_postfix_str(status_counts(results))
     while not workers.empty():
         workers.get().stop()
     return results, skipped
@@ -89,10 +90,9 @@ class Worker:
         self.process = None
 
     def _start(self):
-        env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, start_new_session=True, env=env)
+                                        text=True, start_new_session=True, env=nbgrader_environment())
 
     def grade(self, task):
         """The task's result; a failed one when it overruns its time or the worker dies."""
@@ -121,8 +121,9 @@ class Worker:
         self.process = None
 
 
-def _counts(results):
+def status_counts(results):
+    """"3 failed, 26 graded, …": how many results have each status."""
     counts = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
-    return ", ".join(f"{n} {status}" for status, n in counts.items())
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))

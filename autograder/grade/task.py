@@ -23,6 +23,7 @@ import nbformat
 import psutil
 from nbgrader.api import Gradebook
 
+from ..assign.release import nbgrader_environment
 from .sanitize import SubmissionError, read_submission, repair
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
@@ -85,9 +86,10 @@ def fingerprint(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else ""
 
 
-def max_points(release):
-    return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
-            for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+def graded_points(release):
+    """[(grade_id, points)] of a released notebook's graded cells, in notebook order."""
+    return [(cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"]["points"]))
+            for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def run_task(task, autograde=None):
@@ -99,7 +101,7 @@ def run_task(task, autograde=None):
     start = time.monotonic()
     course = Path(task.course)
     release = nbformat.read(course / "release" / task.assignment / task.notebook, as_version=4)
-    result = Result(task.student, GRADED, max_scores=max_points(release))
+    result = Result(task.student, GRADED, max_scores=dict(graded_points(release)))
     path = submission_path(task)
     result.submission_sha256 = fingerprint(path)
     try:
@@ -203,8 +205,7 @@ def run_limited(command, cwd, seconds, memory_bytes):
     Kernels started by it load the kernel guard."""
     if seconds <= 0:
         return None, ""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               IPYTHONDIR=str(_ipython_dir(cwd)))
+    env = dict(nbgrader_environment(), IPYTHONDIR=str(_ipython_dir(cwd)))
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True, preexec_fn=_limits(memory_bytes))
     try:
