@@ -68,6 +68,7 @@ def frequent_mistakes(views, most=25):
 
 def report_page(assignment, views):
     seconds = [v.seconds for v in views] or [0.0]
+    rates = pass_rates(views)
     context = {
         "assignment": assignment,
         "views": views,
@@ -75,8 +76,8 @@ def report_page(assignment, views):
         "mean": statistics.mean(v.total for v in views) if views else 0.0,
         "median": statistics.median(v.total for v in views) if views else 0.0,
         "histogram": score_histogram(views),
-        "rates": pass_rates(views),
-        "rate_chart": pass_rate_chart(pass_rates(views)),
+        "rates": rates,
+        "rate_chart": pass_rate_chart(rates),
         "mistakes": frequent_mistakes(views),
         "failed": [v for v in views if v.status == "failed"],
         "warned": [v for v in views if v.warnings],
