@@ -1,0 +1,122 @@
+"""What a grading kernel may read, write and use, and the command that starts it sandboxed.
+
+The sandbox itself is `launch` (namespaces, a private /proc and tmpfs, rlimits, a pids cgroup,
+Landlock); this module decides its contents: the Python runtime and the libraries the kernel
+imports (read-only), a size-capped work folder holding the released assignment's files (its
+only writable place), a folder for the kernel's unix sockets, and an allow-listed environment.
+The kit's own packages (`autograder`, `solutions`) are never readable from inside.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("launch.py")
+SYSTEM_READ = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+               "/etc/localtime", "/usr/share/zoneinfo", "/proc", "/dev/urandom", "/dev/zero",
+               "/sys/devices/system/cpu")
+SYSTEM_WRITE = ("/dev/null",)
+PRIVATE_PACKAGES = ("autograder", "solutions")  # the hidden checks and the reference
+PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "MPLBACKEND")
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot be set up on this machine; the message says what is missing."""
+
+
+def runtime_paths():
+    """The interpreter and its libraries: the base installation and the virtual environment."""
+    paths = {sys.base_prefix, sys.prefix + "/bin", os.path.join(sys.prefix, "pyvenv.cfg"),
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], sys.executable}
+    return sorted({os.path.realpath(p) for p in paths} | paths)
+
+
+def private_package_folders(readable):
+    """Folders of the kit's private packages that lie inside a readable path (a non-editable install)."""
+    folders = []
+    for name in PRIVATE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            real = os.path.realpath(location)
+            if any(real == p or real.startswith(p.rstrip("/") + "/") for p in readable):
+                folders.append(real)
+    return folders
+
+
+@dataclass
+class Sandbox:
+    """The limits of one grading kernel.
+
+    Attributes
+    ----------
+    memory_bytes : int
+        Address-space limit of every process in the sandbox.
+    processes : int
+        Most processes (and threads) alive at once in the sandbox.
+    work_bytes : int
+        Size of the work folder, the only place it can write to (a tmpfs).
+    files : list of (str, str)
+        (host path, path in the work folder) copied in before the kernel starts.
+    environment : dict
+        Extra variables on top of the allow-listed ones.
+    """
+
+    memory_bytes: int = 2 << 30
+    processes: int = 64
+    work_bytes: int = 64 << 20
+    cpu_seconds: int = 900
+    files: list = field(default_factory=list)
+    environment: dict = field(default_factory=dict)
+
+    def spec(self, work, sockets):
+        readable = [p for p in runtime_paths() + list(SYSTEM_READ) if os.path.exists(p)]
+        env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": str(work),
+               "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": f"{work}/.tmp",
+               "MPLCONFIGDIR": f"{work}/.matplotlib", "IPYTHONDIR": f"{work}/.ipython",
+               "JUPYTER_CONFIG_DIR": f"{work}/.jupyter", "JUPYTER_RUNTIME_DIR": f"{work}/.tmp",
+               "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               **{k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}, **self.environment}
+        return {"read": readable, "write": list(SYSTEM_WRITE), "sockets": [str(sockets)], "work": str(work),
+                "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files]
+                + [[str(_EMPTY), ".tmp"]], "hide": private_package_folders(readable), "env": env,
+                "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
+                "open_files": 1024, "cpu_seconds": self.cpu_seconds}
+
+    def command(self, argv, work, sockets):
+        """`argv` wrapped in the launcher; the spec is written next to the socket folder."""
+        spec_file = Path(sockets).parent / "sandbox.json"
+        spec_file.write_text(json.dumps(self.spec(work, sockets)))
+        return [sys.executable, "-I", "-S", str(LAUNCHER), str(spec_file), "--", *argv]
+
+
+_EMPTY = Path(tempfile.gettempdir()) / "autograder-empty"
+_EMPTY.mkdir(exist_ok=True)
+
+
+def check_available():
+    """Raise `SandboxUnavailable`, saying what is missing, unless a sandboxed Python starts here
+    and finds itself without network, without the kit's packages and unable to write outside."""
+    if not sys.platform.startswith("linux"):
+        raise SandboxUnavailable(f"the sandbox needs Linux (namespaces and Landlock); this is {sys.platform}")
+    probe = ("import os, socket, sys\n"
+             "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=1); sys.exit('network reachable')\n"
+             "except OSError: pass\n"
+             f"try:\n    open({str(Path(tempfile.gettempdir()) / 'autograder-probe')!r}, 'w'); "
+             "sys.exit('can write outside its folder')\nexcept OSError: pass\n"
+             "print('sandbox ok')\n")
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as folder:
+        work, sockets = Path(folder) / "work", Path(folder) / "sockets"
+        work.mkdir()
+        sockets.mkdir()
+        command = Sandbox(memory_bytes=1 << 30).command([sys.executable, "-c", probe], work, sockets)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0 or "sandbox ok" not in done.stdout:
+        said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise SandboxUnavailable(f"the grading sandbox cannot be set up here: {said}")
