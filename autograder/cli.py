@@ -12,6 +12,7 @@ from .course import Course, CourseError
 from .export import export as export_grades
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
+from .sandbox.policy import SandboxUnavailable, check_available
 from .gradescope import build_zip
 from .report import write_report
 
@@ -69,14 +70,26 @@ def collect(course, path, assignment, pattern):
 @click.option("--memory-limit", default="4G", show_default=True, help="Memory allowed for one submission.")
 @click.option("--force", is_flag=True, help="Grade again submissions that are already graded.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run students' code without the sandbox (where the machine cannot set it up); "
+                   "verdicts stay trusted, the results say that no sandbox was used.")
 @click.pass_obj
-def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress):
+def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox):
     """Autograde the collected submissions of ASSIGNMENT."""
+    if not no_sandbox:
+        try:
+            check_available()
+        except SandboxUnavailable as error:
+            raise click.ClickException(f"{error}. Grade without it only if you accept that students' code "
+                                       "can reach this machine: --no-sandbox") from None
     try:
         results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
-                                            parse_size(memory_limit), progress=not no_progress)
+                                            parse_size(memory_limit), progress=not no_progress,
+                                            sandbox=not no_sandbox)
     except CourseError as error:
         raise click.ClickException(str(error)) from None
+    if no_sandbox:
+        click.echo("warning: graded WITHOUT the sandbox (--no-sandbox); the results record it")
     if skipped:
         click.echo(f"{len(skipped)} already graded (unchanged since), not graded again; --force regrades")
     for result in sorted(results, key=lambda r: r.student):

@@ -5,6 +5,8 @@ import numpy as np
 from opt_utils.compare import expect_tuple
 from opt_utils.feedback import Mistake
 
+from ..judge.wire import shares_memory
+
 from .cases import FOUR_LAYERS, copied, network, zeros_like
 from .diagnosis import expect_dict_or_diagnose
 from .registry import aspect
@@ -33,7 +35,7 @@ def _check_zeros(state, parameters, name):
 def _check_no_aliasing(state, parameters, name):
     for key, value in state.items():
         for pkey, param in parameters.items():
-            if isinstance(value, np.ndarray) and np.shares_memory(value, param):
+            if isinstance(value, np.ndarray) and shares_memory(value, param):
                 raise Mistake(f"{name}[{key!r}] shares its memory with parameters[{pkey!r}]: create new "
                               "arrays of zeros (np.zeros), so updating one does not change the other")
 
@@ -90,5 +92,5 @@ def adam_separate_moments(student):
         _check_zeros(state, original, name)
         _check_no_aliasing(state, parameters, name)
     for key in v:
-        if np.shares_memory(v[key], s[key]):
+        if shares_memory(v[key], s[key]):
             raise Mistake(f"v[{key!r}] and s[{key!r}] are the same array: give each moment arrays of its own")

@@ -1,4 +1,9 @@
-"""Run one hidden check against a student's function and report in the student's terms."""
+"""Run one hidden check against a student's function and say what is wrong in the student's terms.
+
+`judge` is the one place a check's outcome becomes a message. The grader calls it with a
+`RemoteFunction` (the function runs in the sandboxed kernel, the check here); `run_check` calls
+it inside a kernel, for plain ``nbgrader autograde`` runs of the source notebook.
+"""
 
 import traceback
 from pathlib import Path
@@ -7,6 +12,8 @@ import numpy as np
 
 from opt_utils.feedback import CheckFailed, Mistake
 
+from ..judge.remote import FunctionMissing, KernelStopped, StudentRaised
+from ..judge.wire import WireError, forget_bounds
 from .registry import ASPECTS
 
 # Frames from these folders are the checker's or a library's, never the student's; nor are
@@ -15,6 +22,44 @@ _NOT_STUDENT_CODE = (
     str(Path(__file__).resolve().parent.parent.parent),
     str(Path(np.__file__).resolve().parent.parent),
 )
+NOT_DEFINED = "is not defined as a function: was it renamed or deleted?"
+NOT_IMPLEMENTED = "not implemented yet (it still raises NotImplementedError)"
+
+
+def judge(check, student):
+    """Run `check(student)`; None when the student's function passes, else what is wrong.
+
+    numpy's global random state is left as it was found.
+    """
+    if not callable(student):
+        return NOT_DEFINED
+    random_state = np.random.get_state()
+    forget_bounds()
+    try:
+        with np.errstate(all="ignore"):
+            check(student)
+    except Mistake as mistake:
+        return str(mistake)
+    except FunctionMissing:
+        return NOT_DEFINED
+    except StudentRaised as raised:
+        return _raised_message(raised.type_name, raised.message, raised.where)
+    except (KernelStopped, WireError) as stopped:
+        return str(stopped)
+    except Exception as error:  # the student's code raised (in this process): say what and where
+        return _raised_message(type(error).__name__, str(error), _where(error))
+    finally:
+        np.random.set_state(random_state)
+        forget_bounds()
+    return None
+
+
+def _raised_message(type_name, message, where):
+    if type_name == "NotImplementedError":
+        return NOT_IMPLEMENTED
+    if type_name == "RecursionError":
+        return "recursed without end"
+    return f"raised {type_name}: {message}" + (f" (at: {where})" if where else "")
 
 
 def run_check(function, name, namespace):
@@ -22,7 +67,7 @@ def run_check(function, name, namespace):
 
     Prints ``✓ <function>: <what was checked>`` when the function passes; otherwise raises
     `CheckFailed` with a message that names the mistake, without the hidden inputs or the
-    checker's code. numpy's global random state is left as it was found.
+    checker's code.
 
     Raises
     ------
@@ -30,30 +75,16 @@ def run_check(function, name, namespace):
         When the function is missing, raises, or gives a wrong result.
     """
     aspect = ASPECTS[(function, name)]
-    student = namespace.get(function)
-    if not callable(student):
-        raise CheckFailed(function, "is not defined as a function: was it renamed or deleted?")
-    random_state = np.random.get_state()
-    try:
-        with np.errstate(all="ignore"):
-            aspect.check(student)
-    except Mistake as mistake:
-        raise CheckFailed(function, str(mistake)) from None
-    except NotImplementedError:
-        raise CheckFailed(function, "not implemented yet (it still raises NotImplementedError)") from None
-    except RecursionError:
-        raise CheckFailed(function, "recursed without end") from None
-    except Exception as error:  # the student's code raised: say what and where, in their code
-        raise CheckFailed(function, f"raised {type(error).__name__}: {error}{_where(error)}") from None
-    finally:
-        np.random.set_state(random_state)
+    message = judge(aspect.check, namespace.get(function))
+    if message is not None:
+        raise CheckFailed(function, message)
     print(f"✓ {function}: {aspect.title}")
 
 
 def _where(error):
-    """`` (at: <line of student code>)`` for the innermost frame of the student's own code."""
+    """The innermost line of the student's own code in `error`'s traceback, or ''."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if not frame.filename.startswith(_NOT_STUDENT_CODE) and "/startup/" not in frame.filename]
     if not frames or not frames[-1].line:
         return ""
-    return f" (at: {frames[-1].line.strip()})"
+    return frames[-1].line.strip()

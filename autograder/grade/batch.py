@@ -36,7 +36,7 @@ def check_assignment_in_gradebook(course, assignment):
 
 
 def grade_assignment(course, assignment, students=None, jobs=None, force=False, timeout=300.0,
-                     memory_bytes=4 << 30, progress=True):
+                     memory_bytes=4 << 30, progress=True, sandbox=True):
     """Grade the submissions of `students` (all by default); return the results of this run and
     the students skipped because their current submission was already graded."""
     check_assignment_in_gradebook(course, assignment)
@@ -49,7 +49,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     ledger = Ledger(course, assignment)
     snapshot = course.snapshot_gradebook(course.work(assignment) / "gradebook-snapshot.db")
     tasks = [Task(str(course.root), course.course_id, assignment, notebook, student, timeout, memory_bytes,
-                  str(snapshot)) for student in students]
+                  str(snapshot), sandbox) for student in students]
     skipped = [t.student for t in tasks if not force and ledger.is_current(t.student, submission_path(t))]
     for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
         store(course, assignment, notebook, ledger.load(student))

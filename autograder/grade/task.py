@@ -8,12 +8,8 @@ reads back what nbgrader stored. It never writes to the instructor's course.
 
 import hashlib
 import json
-import os
 import re
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -23,17 +19,10 @@ import nbformat
 import psutil
 from nbgrader.api import Gradebook
 
-from ..assign.release import nbgrader_environment
 from .sanitize import SubmissionError, read_submission, repair
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-KERNEL_DIED = "Kernel died"
-STOPPED_CELL = ('raise RuntimeError("When this notebook was graded, this cell stopped the Python kernel '
-                '(a crash, a killed process or running out of memory), so it was not run.")')
-STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
-                    "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
-                    "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
 
 
 @dataclass
@@ -48,6 +37,7 @@ class Task:
     timeout: float = 300.0
     memory_bytes: int = 4 << 30
     gradebook: str = ""  # a gradebook file holding the assignment; the course's by default
+    sandbox: bool = True  # False only when the instructor chose --no-sandbox
 
 
 @dataclass
@@ -64,6 +54,7 @@ class Result:
     seconds: float = 0.0
     submission_sha256: str = ""
     autograded_notebook: str = ""
+    sandboxed: bool = True
 
     def to_json(self):
         return json.dumps(asdict(self))
@@ -95,20 +86,20 @@ def graded_points(release):
 def run_task(task, autograde=None):
     """Grade `task`'s submission and return a `Result`; never raises for a bad submission.
 
-    `autograde(task, scratch)` runs nbgrader in a scratch course and returns "ok", KERNEL_DIED
-    or nbgrader's error; by default a limited ``nbgrader autograde`` process (`autograde_process`).
+    `autograde(task, scratch, warnings)` runs nbgrader in a scratch course and returns "ok" or
+    nbgrader's error; by default nbgrader's converter in this process with trusted verdicts.
     """
     start = time.monotonic()
     course = Path(task.course)
     release = nbformat.read(course / "release" / task.assignment / task.notebook, as_version=4)
-    result = Result(task.student, GRADED, max_scores=dict(graded_points(release)))
+    result = Result(task.student, GRADED, max_scores=dict(graded_points(release)), sandboxed=task.sandbox)
     path = submission_path(task)
     result.submission_sha256 = fingerprint(path)
     try:
         if not path.is_file():
             raise SubmissionError(f"no {task.notebook} in the submission")
         notebook, result.warnings = repair(read_submission(path.read_bytes()), release)
-        _grade(task, notebook, result, autograde or autograde_process)
+        _grade(task, notebook, result, autograde or _autograde_in_process)
     except SubmissionError as error:
         result.status, result.reason = FAILED, str(error)
     if result.status == FAILED:
@@ -119,52 +110,21 @@ def run_task(task, autograde=None):
     return result
 
 
-def _grade(task, notebook, result, autograde, attempts=3):
-    """Autograde `notebook`; when a cell kills the kernel, grade again without that cell."""
-    deadline = time.monotonic() + task.timeout
-    for _ in range(attempts):
-        with tempfile.TemporaryDirectory(prefix=f"grade-{task.student[:40]}-") as scratch:
-            scratch = Path(scratch)
-            _scratch_course(task, notebook, scratch)
-            if deadline - time.monotonic() <= 0:
-                raise SubmissionError(f"grading took longer than the {task.timeout:.0f} s allowed for one submission")
-            outcome = autograde(task, scratch)
-            if outcome == "ok":
-                _read_back(task, scratch, result)
-                return
-        if outcome == "timeout":
-            raise SubmissionError(f"grading took longer than the {task.timeout:.0f} s allowed for one submission")
-        if outcome != KERNEL_DIED:
-            raise SubmissionError(f"nbgrader could not grade it: {outcome}")
-        dying = _cells_that_kill_the_kernel(task, notebook, deadline - time.monotonic())
-        if not neutralize(notebook, dying, result.warnings):
-            raise SubmissionError("the Python kernel died while grading, and no single cell could be blamed")
-    raise SubmissionError("the Python kernel kept dying while grading")
+def _autograde_in_process(task, scratch, warnings):
+    from .autograde import autograde_in_process  # nbgrader's converter: imported only when grading
+    return autograde_in_process(task, scratch, warnings)
 
 
-def neutralize(notebook, dying, warnings):
-    """Stop the cells in `dying` (indices) from killing the kernel again; True if any was changed.
-
-    A student's own cell is replaced by an error. nbgrader puts test and read-only cells back as
-    they were, so for a dying test cell of function f it is f's answer that is replaced.
-    """
-    answers = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
-    changed = False
-    for index in dying:
-        cell = notebook.cells[index]
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") or not (meta.get("locked") or meta.get("grade")):
-            if cell.source != STOPPED_CELL:
-                cell.source, changed = STOPPED_CELL, True
-                warnings.append(f"cell {meta.get('grade_id') or index + 1} stopped the Python kernel; it was not run")
-            continue
-        for function, answer in answers.items():
-            stub = STOPPED_FUNCTION.format(name=function)
-            if meta.get("grade_id", "").startswith(f"test_{function}_") and answer.source != stub:
-                answer.source, changed = stub, True
-                warnings.append(f"{function} stopped the Python kernel when its tests ran; it was graded as not working")
-    return changed
+def _grade(task, notebook, result, autograde):
+    """Autograde `notebook` in a scratch course of its own and read back what nbgrader stored."""
+    with tempfile.TemporaryDirectory(prefix=f"grade-{task.student[:40]}-") as scratch:
+        scratch = Path(scratch)
+        _scratch_course(task, notebook, scratch)
+        outcome = autograde(task, scratch, result.warnings)
+        if outcome == "ok":
+            _read_back(task, scratch, result)
+            return
+    raise SubmissionError(f"nbgrader could not grade it: {outcome}")
 
 
 def _scratch_course(task, notebook, scratch):
@@ -178,44 +138,6 @@ def _scratch_course(task, notebook, scratch):
     timestamp = submission_path(task).parent / "timestamp.txt"
     if timestamp.is_file():
         shutil.copyfile(timestamp, submitted / "timestamp.txt")
-
-
-def _limits(memory_bytes):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    return apply
-
-
-def _ipython_dir(folder):
-    """An IPython directory whose start-up file installs the kernel guard."""
-    startup = Path(folder) / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("kernel_guard.py"), startup / "00-kernel-guard.py")
-    return startup.parent.parent
-
-
-def install_kernel_guard(folder):
-    """Make every kernel this process starts from now on load the kernel guard."""
-    os.environ["IPYTHONDIR"] = str(_ipython_dir(folder))
-
-
-def run_limited(command, cwd, seconds, memory_bytes):
-    """Run `command` in its own process group under a memory limit that its children (the
-    kernel) inherit; kill the whole group after `seconds`. Returns (exit code or None, output).
-    Kernels started by it load the kernel guard."""
-    if seconds <= 0:
-        return None, ""
-    env = dict(nbgrader_environment(), IPYTHONDIR=str(_ipython_dir(cwd)))
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True, preexec_fn=_limits(memory_bytes))
-    try:
-        output, _ = process.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        kill_tree(process)
-        process.communicate()
-        return None, ""
-    kill_tree(process)  # a kernel left behind by a crash must not outlive its submission
-    return process.returncode, output
 
 
 def kill_tree(process):
@@ -232,21 +154,6 @@ def kill_tree(process):
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(family, timeout=5)
-
-
-def autograde_process(task, scratch):
-    """Run ``nbgrader autograde`` in the scratch course, limited: "ok", "timeout", KERNEL_DIED or the error."""
-    command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", task.assignment,
-               f"--student={task.student}", "--force"]
-    code, log = run_limited(command, scratch, task.timeout, task.memory_bytes)
-    if code is None:
-        return "timeout"
-    if code == 0 and (scratch / "autograded" / task.student / task.assignment / task.notebook).is_file():
-        return "ok"
-    if KERNEL_DIED in log or "DeadKernelError" in log:
-        return KERNEL_DIED
-    errors = [line for line in log.splitlines() if "ERROR" in line or "CRITICAL" in line]
-    return (errors[0] if errors else log.strip()[-300:]) or f"exit code {code}"
 
 
 def _read_back(task, scratch, result):
@@ -277,29 +184,3 @@ def cell_message(cell):
     printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
                       if output.output_type == "stream" and output.name == "stdout")
     return "\n".join(line for line in printed.splitlines() if line.startswith("✓"))
-
-
-def as_nbgrader_runs_it(notebook, source):
-    """`notebook` with its test and read-only cells put back as in `source`, hidden tests included,
-    as nbgrader's autograde does before running it."""
-    originals = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
-                 if cell.metadata.get("nbgrader", {}).get("locked") or cell.metadata.get("nbgrader", {}).get("grade")}
-    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in originals and not cell.metadata["nbgrader"].get("solution"):
-            cell.source = originals[grade_id]
-    return notebook
-
-
-def _cells_that_kill_the_kernel(task, notebook, seconds_left):
-    """The indices of the code cells during which the kernel dies, found by `probe` under the limits."""
-    source = Path(task.course) / "source" / task.assignment
-    with tempfile.TemporaryDirectory(prefix="kernel-death-") as folder:
-        shutil.copytree(source, folder, dirs_exist_ok=True)
-        nbformat.write(as_nbgrader_runs_it(notebook, nbformat.read(source / task.notebook, as_version=4)),
-                       Path(folder) / task.notebook)
-        command = [sys.executable, "-m", "autograder.grade.probe", str(Path(folder) / task.notebook), folder,
-                   str(min(60.0, max(seconds_left, 1)))]
-        _, output = run_limited(command, folder, seconds_left, task.memory_bytes)
-    return [int(line) for line in output.split() if line.isdigit()]

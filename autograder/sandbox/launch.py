@@ -192,13 +192,16 @@ def set_limits(spec):
 
 
 def _relay(pid):
+    """Pass SIGTERM on to `pid`; survive SIGINT. Jupyter interrupts a kernel by signalling its
+    process group, which holds the launcher, the namespace's first process and the kernel alike:
+    relaying SIGINT too would interrupt the kernel twice."""
     def forward(signum, _frame):
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
             pass
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, forward)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
 
 
 def _wait_for(pid, reap_all):

@@ -65,6 +65,8 @@ class Sandbox:
         (host path, path in the work folder) copied in before the kernel starts.
     environment : dict
         Extra variables on top of the allow-listed ones.
+    readable : list of str
+        Extra host folders it may read (the grader's request inbox).
     """
 
     memory_bytes: int = 2 << 30
@@ -73,16 +75,18 @@ class Sandbox:
     cpu_seconds: int = 900
     files: list = field(default_factory=list)
     environment: dict = field(default_factory=dict)
+    readable: list = field(default_factory=list)
 
     def spec(self, work, sockets):
-        readable = [p for p in runtime_paths() + list(SYSTEM_READ) if os.path.exists(p)]
+        readable = [p for p in runtime_paths() + list(SYSTEM_READ) + self.readable if os.path.exists(p)]
         env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": str(work),
                "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": f"{work}/.tmp",
                "MPLCONFIGDIR": f"{work}/.matplotlib", "IPYTHONDIR": f"{work}/.ipython",
                "JUPYTER_CONFIG_DIR": f"{work}/.jupyter", "JUPYTER_RUNTIME_DIR": f"{work}/.tmp",
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               **{k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}, **self.environment}
+               **{k: os.environ[k] for k in PASSED_THROUGH if k in os.environ},
+               **({"KIT_INBOX": self.readable[0]} if self.readable else {}), **self.environment}
         return {"read": readable, "write": list(SYSTEM_WRITE), "sockets": [str(sockets)], "work": str(work),
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files]
                 + [[str(_EMPTY), ".tmp"]], "hide": private_package_folders(readable), "env": env,

@@ -1,0 +1,239 @@
+"""nbgrader's Execute step with trusted verdicts: the notebook runs in a sandboxed kernel, every
+graded cell is judged in this process.
+
+The kernel runs the student's cells and the released read-only cells, as nbgrader would. It
+never runs a hidden test cell and never holds a check, a reference or an expected value: at each
+graded cell this process calls the student's function in the kernel (`RemoteFunction`) on inputs
+it chose, judges the plain data that comes back, and writes the verdict as the cell's output,
+from which nbgrader's own SaveAutoGrades scores it. When a cell or a call kills the kernel (or
+leaves it deaf to interrupts), a fresh kernel replays the cells that ran before, without that
+cell, and the run goes on: only what that cell feeds loses points.
+"""
+
+import os
+import shutil
+import queue
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, List, Unicode
+
+from ..checks import ASPECTS, GRADED_FUNCTIONS
+from ..checks.runner import judge
+from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
+from ..judge.remote import REPLY_MIME, KernelStopped, RemoteFunction
+from ..sandbox.kernel import SandboxedKernelManager
+from ..sandbox.policy import Sandbox
+
+STOPPED = "stopped the Python kernel (a crash, a killed process or running out of memory)"
+TOO_SLOW = "did not finish in the time allowed for one cell: an endless loop, or very slow code?"
+STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
+                    "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
+                    "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
+MAX_RESTARTS = 6
+
+
+class KernelUnresponsive(Exception):
+    """The kernel did not answer after an interrupt."""
+
+
+def graded_cell(cell):
+    """(function, aspect) of a hidden test cell, (function, "visible") of a visible one, else None."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "") if cell.cell_type == "code" else ""
+    for function in GRADED_FUNCTIONS:
+        prefix = f"test_{function}_"
+        if grade_id.startswith(prefix):
+            aspect = grade_id[len(prefix):]
+            if aspect == "visible" or (function, aspect) in ASPECTS:
+                return function, aspect
+    return None
+
+
+def verdict_outputs(function, title, message):
+    """A graded cell's outputs: ``✓ function: title`` printed, or an error naming the mistake."""
+    if message is None:
+        return [nbformat.v4.new_output("stream", name="stdout", text=f"✓ {function}: {title}\n")]
+    return [nbformat.v4.new_output("error", ename="CheckFailed", evalue=message,
+                                   traceback=[f"\x1b[0;31m✗ {function}\x1b[0m: {message}"])]
+
+
+class TrustedExecute(Execute):
+    """Execute with a sandboxed kernel and grader-side verdicts (see the module docstring)."""
+
+    sandboxed = Bool(True, help="Start kernels in the grading sandbox.").tag(config=True)
+    memory_bytes = Integer(2 << 30, help="Address-space limit of the kernel's processes.").tag(config=True)
+    processes = Integer(64, help="Most processes alive at once in the kernel's sandbox.").tag(config=True)
+    work_bytes = Integer(64 << 20, help="Size of the kernel's writable work folder.").tag(config=True)
+    assignment_files = List(Unicode(), help="Released files copied into the kernel's work folder, "
+                                             "as 'host path=relative path'.").tag(config=True)
+    startup_files = List(Unicode(), help="IPython start-up files the kernel runs first.").tag(config=True)
+
+    # What the last run noticed (a kernel that died, say), for the grading task to report.
+    last_warnings = []
+
+    def create_kernel_manager(self):
+        self.kernel_name = "python3"
+        if self.sandboxed:
+            files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
+            sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
+                              files=files, environment={"NBGRADER_EXECUTION": "autograde"})
+            self.km = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
+                                             kernel_name=self.kernel_name, config=self.config)
+        else:
+            os.environ["IPYTHONDIR"] = str(_ipython_dir(self.startup_files))
+            os.environ["KIT_INBOX"] = tempfile.mkdtemp(prefix="kernel-inbox-")
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
+            self.km.inbox = os.environ["KIT_INBOX"]
+        return self.km
+
+    def preprocess(self, nb, resources=None, km=None):
+        NotebookClient.__init__(self, nb, km)  # as ExecutePreprocessor.preprocess does
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self.warnings, self.killers, self.judged = [], set(), set()
+        TrustedExecute.last_warnings = self.warnings
+        ran, position, restarts = [], 0, 0
+        while position < len(self.nb.cells):
+            try:
+                with self.setup_kernel():
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                    for index in ran:
+                        self._execute_aside(nbformat.from_dict(dict(self.nb.cells[index], outputs=[])), index)
+                    for function in sorted(self.killers):
+                        self._execute_aside(nbformat.v4.new_code_cell(STOPPED_FUNCTION.format(name=function)), 0)
+                    while position < len(self.nb.cells):
+                        if self._process(position):
+                            ran.append(position)
+                        position += 1
+            except (DeadKernelError, KernelUnresponsive):
+                self.km = self.kc = None
+                position = self._after_kernel_loss(position)
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    self._give_up(position)
+                    break
+        return self.nb, self.resources
+
+    def _process(self, index):
+        """Run or judge cell `index`; True when it ran in the kernel and must be replayed after a restart."""
+        cell = self.nb.cells[index]
+        if cell.cell_type != "code":
+            return False
+        graded = graded_cell(cell)
+        if graded and graded[1] != "visible":
+            self._judge(index, graded[0], ASPECTS[graded].title, ASPECTS[graded].check)
+            return False
+        self.execute_cell(cell, index, store_history=True)
+        self._raise_if_deaf(cell)
+        if graded:
+            self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
+        return True
+
+    def _judge(self, index, function, title, check):
+        cell = self.nb.cells[index]
+        self.kernel_lost = False
+        if function in self.killers:
+            message = f"{STOPPED} when its tests ran, so it was graded as not working"
+        else:
+            message = judge(check, RemoteFunction(function, lambda request: self._call(request, index)))
+        cell.outputs = verdict_outputs(function, title, message)
+        self.judged.add(index)
+        if self.kernel_lost:
+            self._blame(function)
+            raise DeadKernelError("the kernel stopped during a trusted call")
+
+    def _blame(self, function):
+        """From now on `function` is a stub that raises: it killed the kernel once already."""
+        self.killers.add(function)
+        self.warnings.append(f"{function} stopped the Python kernel when its tests ran; it was graded as not working")
+
+    def _call(self, request, index):
+        """Run one trusted call in the kernel; the reply's text, or None when it published none."""
+        inbox = Path(self.km.inbox)
+        (inbox / ".request.json").write_text(request, encoding="utf-8")
+        os.replace(inbox / ".request.json", inbox / "request.json")
+        cell = nbformat.v4.new_code_cell("__kit_call__()")
+        try:
+            self._execute_aside(cell, index)
+            self._raise_if_deaf(cell)
+        except (DeadKernelError, KernelUnresponsive):
+            self.kernel_lost = True
+            raise KernelStopped(STOPPED) from None
+        if _timed_out(cell):
+            raise KernelStopped(TOO_SLOW)
+        replies = [output.data[REPLY_MIME] for output in cell.outputs
+                   if output.output_type == "display_data" and REPLY_MIME in output.get("data", {})]
+        return replies[-1] if replies else None
+
+    def _execute_aside(self, cell, index):
+        """Execute `cell` in the kernel without storing it in the notebook (nbclient would put it
+        in place of cell `index`)."""
+        original = self.nb.cells[index]
+        try:
+            self.execute_cell(cell, index, store_history=False)
+        finally:
+            self.nb.cells[index] = original
+
+    def _raise_if_deaf(self, cell):
+        """After a cell ran out of time: raise `KernelUnresponsive` unless the kernel answers again."""
+        if _timed_out(cell) and not run_sync(self._async_answers)(10):
+            raise KernelUnresponsive()
+
+    async def _async_answers(self, seconds):
+        """True when the kernel answers a kernel_info request within `seconds`."""
+        msg_id = self.kc.kernel_info()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                message = await self.kc.shell_channel.get_msg(timeout=deadline - time.monotonic())
+            except (queue.Empty, TimeoutError):
+                return False
+            if message.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+
+    def _after_kernel_loss(self, position):
+        """Mark the cell that lost the kernel; the position to go on from."""
+        if position >= len(self.nb.cells):
+            return position
+        cell = self.nb.cells[position]
+        if position not in self.judged:
+            graded = graded_cell(cell)
+            if graded:  # a visible test cell: it calls the function, which is to blame
+                self._blame(graded[0])
+                cell.outputs = verdict_outputs(graded[0], "", STOPPED)
+            else:
+                label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"{position + 1}"
+                self.warnings.append(f"cell {label} stopped the Python kernel; it was not run")
+                cell.outputs = [nbformat.v4.new_output("error", ename="KernelStopped", evalue=STOPPED,
+                                                       traceback=[f"When this notebook was graded, this cell {STOPPED}."])]
+        return position + 1
+
+    def _give_up(self, position):
+        self.warnings.append("the Python kernel kept dying; the rest of the notebook was not run")
+        for cell in self.nb.cells[position:]:
+            graded = graded_cell(cell)
+            if graded:
+                cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
+
+
+def _ipython_dir(startup_files):
+    """A fresh IPython directory whose start-up folder holds `startup_files`, in order."""
+    folder = Path(tempfile.mkdtemp(prefix="kernel-ipython-"))
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    for index, path in enumerate(startup_files):
+        shutil.copyfile(path, startup / f"{index:02d}-{Path(path).name}")
+    return folder
+
+
+def _timed_out(cell):
+    return any(output.output_type == "error" and output.get("ename") == "CellTimeoutError" for output in cell.outputs)
