@@ -1,0 +1,202 @@
+"""The grading sandbox in force on this machine: what a program inside can and cannot do."""
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+
+import psutil
+import pytest
+
+from autograder.sandbox.policy import Sandbox, check_available
+
+
+def run_inside(tmp_path, code, sandbox=None, timeout=60):
+    """Run `code` with the kit's Python in a fresh sandbox; (exit code, stdout, stderr)."""
+    work, sockets = tmp_path / "work", tmp_path / "sockets"
+    work.mkdir()
+    sockets.mkdir()
+    script = tmp_path / "program.py"
+    script.write_text(textwrap.dedent(code))
+    sandbox = sandbox or Sandbox(memory_bytes=1 << 30)
+    sandbox.files = list(sandbox.files) + [(str(script), "program.py")]
+    done = subprocess.run(sandbox.command([sys.executable, "program.py"], work, sockets),
+                          capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_sandbox_is_available_here():
+    check_available()
+
+
+def test_a_file_placed_outside_cannot_be_read(tmp_path):
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("the answers")
+    code, out, err = run_inside(tmp_path, f"""
+        try:
+            print(open({str(secret)!r}).read())
+        except PermissionError:
+            print("denied")
+    """)
+    assert (code, out.strip()) == (0, "denied"), err
+
+
+def test_a_loopback_listener_gets_no_connection(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    accepted = []
+
+    def accept():
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    code, out, err = run_inside(tmp_path, f"""
+        import socket
+        for host in ("127.0.0.1", "localhost", "::1"):
+            try:
+                socket.create_connection((host, {port}), timeout=2)
+                print("connected")
+            except OSError as error:
+                print("refused", type(error).__name__)
+    """)
+    thread.join()
+    listener.close()
+    assert accepted == [] and "connected" not in out, (out, err)
+
+
+def test_kit_packages_are_out_of_reach_and_the_library_read_only(tmp_path):
+    code, out, err = run_inside(tmp_path, """
+        import importlib, os, sys, numpy
+        for name in ("solutions", "autograder"):
+            try:
+                importlib.import_module(name)
+                print("imported", name)
+            except Exception as error:
+                print("no", name, type(error).__name__)
+        try:
+            open(os.path.join(os.path.dirname(numpy.__file__), "__init__.py"), "a").write("# poisoned")
+            print("wrote numpy")
+        except OSError:
+            print("numpy read-only")
+    """)
+    assert code == 0, err
+    assert "imported" not in out and "wrote numpy" not in out and "numpy read-only" in out
+
+
+def test_environment_is_an_allow_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIT_TEST_SECRET", "hunter2")
+    code, out, err = run_inside(tmp_path, """
+        import os
+        print(sorted(os.environ))
+        print(open("/proc/1/environ", "rb").read())
+    """)
+    assert code == 0, err
+    assert "hunter2" not in out and "KIT_TEST_SECRET" not in out
+
+
+def test_no_other_process_is_visible(tmp_path):
+    code, out, err = run_inside(tmp_path, """
+        import os
+        print(sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+    """)
+    assert code == 0, err
+    assert eval(out) == [1, 2]  # the namespace's first process and the program itself
+
+
+def test_every_process_ends_with_the_sandbox(tmp_path):
+    marker = f"kit-leftover-{uuid.uuid4().hex[:8]}"
+    code, out, err = run_inside(tmp_path, f"""
+        import os, subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", {marker!r}], start_new_session=True)
+        if os.fork() == 0:  # a double-forked daemon
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", {marker!r}])
+            os._exit(0)
+        print("started")
+    """)
+    assert code == 0 and "started" in out, err
+    time.sleep(0.5)
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+
+
+def test_processes_disk_and_memory_are_capped(tmp_path):
+    code, out, err = run_inside(tmp_path, """
+        import os, time
+        children = 0
+        try:
+            for _ in range(500):
+                if os.fork() == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                children += 1
+        except OSError:
+            pass
+        print("processes", children)
+        try:
+            with open("fill", "wb") as handle:
+                for _ in range(200):
+                    handle.write(b"x" * (1 << 20))
+            print("disk unbounded")
+        except OSError:
+            print("disk full")
+        try:
+            block = bytearray(3 << 30)
+            print("memory unbounded")
+        except MemoryError:
+            print("memory capped")
+    """, sandbox=Sandbox(memory_bytes=1 << 30, processes=32, work_bytes=16 << 20))
+    assert code == 0, err
+    count = int(out.split("processes ")[1].split()[0])
+    assert count < 32 and "disk full" in out and "memory capped" in out
+
+
+def test_temporary_folder_is_private_and_left_empty(tmp_path):
+    marker = f"kit-tmp-{uuid.uuid4().hex[:8]}"
+    code, out, err = run_inside(tmp_path, f"""
+        import os, tempfile
+        for folder in ("/tmp", "/dev/shm", "/var/tmp"):
+            try:
+                open(os.path.join(folder, {marker!r}), "w").write("x")
+                print("wrote", folder)
+            except OSError:
+                print("denied", folder)
+    """)
+    assert code == 0, err
+    assert "wrote /tmp" not in out and "wrote /dev/shm" not in out and "wrote /var/tmp" not in out
+    assert not any(marker in name for folder in ("/tmp", "/dev/shm", "/var/tmp") for name in os.listdir(folder))
+
+
+@pytest.mark.parametrize("target", ["parent", "everyone"])
+def test_signals_cannot_reach_outside(tmp_path, target):
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        code, out, err = run_inside(tmp_path, f"""
+            import os, signal
+            for pid in ({os.getpid()}, {bystander.pid}):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    print("sent", pid)
+                except OSError as error:
+                    print("could not", type(error).__name__)
+            if {target == "everyone"}:
+                os.kill(-1, signal.SIGKILL)
+        """)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
