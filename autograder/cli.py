@@ -12,6 +12,7 @@ from .course import Course, CourseError
 from .export import export as export_grades
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
+from .grade.store import Ledger
 from .sandbox.policy import SandboxUnavailable, check_available
 from .gradescope import build_zip
 from .report import write_report
@@ -82,6 +83,10 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
         except SandboxUnavailable as error:
             raise click.ClickException(f"{error}. Grade without it only if you accept that students' code "
                                        "can reach this machine: --no-sandbox") from None
+    tampered = Ledger(course, assignment).tampered()
+    if tampered:
+        click.echo(f"warning: the stored results of {', '.join(tampered)} were changed outside the autograder "
+                   "(their signature does not match); they are graded again")
     try:
         results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
                                             parse_size(memory_limit), progress=not no_progress,

@@ -14,7 +14,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .grade.store import atomic_write
 from .results import student_views
 
-TEMPLATES = Environment(loader=PackageLoader("autograder", "templates"), autoescape=select_autoescape())
+# The templates are named *.html.j2, which select_autoescape() alone does not escape: everything a
+# submission can influence (messages, names, warnings) must reach the page as text, never as markup.
+TEMPLATES = Environment(loader=PackageLoader("autograder", "templates"),
+                        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True))
 
 
 def feedback_page(assignment, view):

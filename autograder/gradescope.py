@@ -19,6 +19,7 @@ from .course import Course
 from .export import gradescope_results
 from .grade.task import Task, run_task
 from .results import graded_cells, student_view
+from .sandbox.policy import SandboxUnavailable, check_available
 
 KIT = Path(__file__).resolve().parent.parent
 KIT_FILES = ("pyproject.toml", "README.md", "opt_utils", "solutions", "autograder", "datasets")
@@ -96,14 +97,28 @@ def grade_submission(root):
         found = _submitted_notebook(root / "submission", notebook)
         if found:
             shutil.copyfile(found, submitted / notebook)
-        task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT)
+        missing = _sandbox_missing()
+        task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT, sandbox=not missing)
         result = run_task(task)
         results = gradescope_results(student_view(result, graded_cells(course, assignment)))
         if found and found.name != notebook:
             results["output"] = f"Graded {found.name} as {notebook}.\n" + results["output"]
+        results["extra_data"] = {"sandbox": not missing}
+        if missing:
+            results["output"] = (f"This platform allowed no grading sandbox ({missing}): the notebook ran without "
+                                 "isolation. Its points were still judged outside it.\n" + results["output"])
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(results, indent=1))
     return results
+
+
+def _sandbox_missing():
+    """Why the grading sandbox cannot be set up on this platform, or "" when it can."""
+    try:
+        check_available()
+        return ""
+    except SandboxUnavailable as error:
+        return str(error)
 
 
 def _submitted_notebook(folder, expected):

@@ -81,6 +81,7 @@ def report_page(assignment, views):
         "mistakes": frequent_mistakes(views),
         "failed": [v for v in views if v.status == "failed"],
         "warned": [v for v in views if v.warnings],
+        "unsandboxed": [v for v in views if not v.sandboxed],
         "time_chart": grading_time_chart(views),
         "time": {"median": statistics.median(seconds), "max": max(seconds), "total": sum(seconds)},
         "slowest": sorted(views, key=lambda v: v.seconds, reverse=True)[:5],

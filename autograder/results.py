@@ -36,6 +36,7 @@ class StudentView:
     seconds: float = 0.0
     tests: list = field(default_factory=list)
     timestamp: object = None
+    sandboxed: bool = True
 
     @property
     def total(self):
@@ -73,7 +74,7 @@ def student_view(result, cells, stored=None, timestamp=None):
     """The `StudentView` of one grading `result`; `stored` scores (the gradebook's) win over its own."""
     scores = result.scores if stored is None else stored
     view = StudentView(result.student, result.status, result.reason, list(result.warnings), result.seconds,
-                       timestamp=timestamp)
+                       timestamp=timestamp, sandboxed=result.sandboxed)
     for grade_id, points in cells:
         view.tests.append(TestView(grade_id, function_of(grade_id), title_of(grade_id),
                                    float(scores.get(grade_id) or 0.0), points, result.messages.get(grade_id, "")))

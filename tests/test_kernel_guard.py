@@ -35,3 +35,22 @@ def test_the_notebooks_code_gets_an_error_instead(guarded, source):
 def test_ipykernel_still_ends_the_kernel_when_its_parent_dies(guarded):
     call_from("ipykernel.parentpoller", "os._exit(1)")
     assert guarded == [("_exit", 1)]
+
+
+def test_a_child_the_notebook_forked_still_ends():
+    """A forked child that could not end would carry on as a second kernel on the same sockets."""
+    real_exit, real_abort = os._exit, os.abort
+    runpy.run_path(str(GUARD))
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                call_from("__main__", "os._exit(7)")
+            finally:
+                real_exit(1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 7
+        with pytest.raises(RuntimeError, match="tried to end the Python process"):
+            call_from("__main__", "os._exit(0)")
+    finally:
+        os._exit, os.abort = real_exit, real_abort

@@ -5,6 +5,7 @@ share nothing; this thread alone stores results, so nbgrader's SQLite gradebook 
 writers. A worker that overruns a task's time is killed and replaced.
 """
 
+import csv
 import json
 import os
 import queue
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timezone
 from dataclasses import asdict
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -73,6 +75,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
         for future in as_completed(futures):
             result = future.result()
             ledger.save(result)
+            record_in_manifest(course, assignment, result)
             store(course, assignment, notebook, result)
             results.append(result)
             bar.update()
@@ -119,6 +122,19 @@ class Worker:
             kill_tree(self.process)
             self.process.wait()
         self.process = None
+
+
+def record_in_manifest(course, assignment, result):
+    """One line per grading in ``grade-manifest.csv``: when, whom, the outcome, and whether the
+    sandbox was on."""
+    path = course.work(assignment) / "grade-manifest.csv"
+    new = not path.is_file()
+    with path.open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["graded_at", "student", "status", "total", "sandbox", "submission_sha256"])
+        writer.writerow([datetime.now(timezone.utc).isoformat(timespec="seconds"), result.student, result.status,
+                         f"{result.total:g}", "yes" if result.sandboxed else "no (--no-sandbox)", result.submission_sha256])
 
 
 def status_counts(results):

@@ -21,7 +21,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
@@ -131,7 +131,10 @@ class TrustedExecute(Execute):
         if graded and graded[1] != "visible":
             self._judge(index, graded[0], ASPECTS[graded].title, ASPECTS[graded].check)
             return False
-        self.execute_cell(cell, index, store_history=True)
+        try:
+            self.execute_cell(cell, index, store_history=True)
+        except CellTimeoutError:  # its output stopped half-way: the kernel is broken (raised only by nbclient)
+            raise KernelUnresponsive() from None
         self._raise_if_deaf(cell)
         if graded:
             self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
@@ -164,7 +167,7 @@ class TrustedExecute(Execute):
         try:
             self._execute_aside(cell, index)
             self._raise_if_deaf(cell)
-        except (DeadKernelError, KernelUnresponsive):
+        except (DeadKernelError, KernelUnresponsive, CellTimeoutError):
             self.kernel_lost = True
             raise KernelStopped(STOPPED) from None
         if _timed_out(cell):

@@ -5,7 +5,11 @@ atomic rename, then copied into nbgrader's gradebook and ``autograded/``. Storin
 so a run killed at any point is finished by the next one without grading anything again.
 """
 
+import hashlib
+import hmac
+import json
 import os
+import secrets
 import shutil
 import warnings
 from pathlib import Path
@@ -27,29 +31,72 @@ def atomic_write(path, text):
 
 
 class Ledger:
-    """The results of one assignment's grading, one JSON file per student."""
+    """The results of one assignment's grading, one JSON file per student.
+
+    Each file carries an HMAC-SHA256 of its content under a key of the course's
+    (``.autograder/ledger.key``, readable only by its owner). An entry changed outside the kit
+    fails the check: it counts as absent, so its submission is graded again and the forged
+    result is never stored into the gradebook.
+    """
 
     def __init__(self, course, assignment):
         self.folder = course.work(assignment) / "results"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.key = _ledger_key(course.root / ".autograder" / "ledger.key")
 
     def path(self, student):
         return self.folder / f"{student}.json"
 
+    def _signature(self, fields):
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=True)
+        return hmac.new(self.key, canonical.encode(), hashlib.sha256).hexdigest()
+
+    def _verified(self, path):
+        """The result stored at `path`, or None when it is missing, unreadable or not signed by the kit."""
+        try:
+            fields = json.loads(path.read_text())
+            signature = fields.pop("signature", "")
+            if not hmac.compare_digest(str(signature), self._signature(fields)):
+                return None
+            return Result(**fields)
+        except (OSError, ValueError, TypeError):
+            return None
+
     def load(self, student):
-        path = self.path(student)
-        return Result.from_json(path.read_text()) if path.is_file() else None
+        return self._verified(self.path(student))
 
     def save(self, result):
-        atomic_write(self.path(result.student), result.to_json())
+        fields = json.loads(result.to_json())
+        atomic_write(self.path(result.student), json.dumps({**fields, "signature": self._signature(fields)}))
 
     def is_current(self, student, submission):
-        """True when the stored result is of this very submission file."""
+        """True when the stored result is the kit's own and of this very submission file."""
         result = self.load(student)
         return result is not None and result.submission_sha256 == fingerprint(submission)
 
+    def tampered(self):
+        """Students whose stored result fails the signature check."""
+        return [path.stem for path in sorted(self.folder.glob("*.json")) if self._verified(path) is None]
+
     def all(self):
-        return [Result.from_json(path.read_text()) for path in sorted(self.folder.glob("*.json"))]
+        """Every stored result that passes the signature check."""
+        results = (self._verified(path) for path in sorted(self.folder.glob("*.json")))
+        return [result for result in results if result is not None]
+
+
+def _ledger_key(path):
+    """The course's ledger key, made on first use (32 random bytes, mode 0600)."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path.with_name(f".{path.name}.tmp-{os.getpid()}"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(path.with_name(f".{path.name}.tmp-{os.getpid()}"), path)  # never replace a key already made
+        except FileExistsError:
+            pass
+        os.unlink(path.with_name(f".{path.name}.tmp-{os.getpid()}"))
+    return path.read_bytes()
 
 
 def store(course, assignment, notebook, result):

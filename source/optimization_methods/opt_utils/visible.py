@@ -45,16 +45,21 @@ def check_visible(function, *results):
 
     Prints ``All visible checks passed`` or raises `CheckFailed` saying what differs.
     """
-    expected = load_expected()[function]
     try:
-        if function == "random_mini_batches":
-            _check_mini_batches(results[0], expected)
-        else:
-            for name, actual in zip(RESULT_NAMES[function], results):
-                expect_dict(actual, expected[name], name)
+        expect_visible(function, *results)
     except Mistake as mistake:
         raise CheckFailed(function, f"{mistake} (visible test case)") from None
     print(f"✓ {function}: all visible checks passed")
+
+
+def expect_visible(function, *results):
+    """Raise `Mistake` unless `results` are `function`'s expected results on its visible test case."""
+    expected = load_expected()[function]
+    if function == "random_mini_batches":
+        _check_mini_batches(results[0], expected)
+    else:
+        for name, actual in zip(RESULT_NAMES[function], results):
+            expect_dict(actual, expected[name], name)
 
 
 def _check_mini_batches(batches, expected):

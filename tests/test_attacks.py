@@ -1,0 +1,160 @@
+"""The attack catalog graded by the real ``autograder grade``: no point without the right values,
+nothing reachable, nothing left behind, and everyone else graded in the same run."""
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy
+import psutil
+import pytest
+from click.testing import CliRunner
+
+import autograder
+from autograder.cli import main
+from autograder.samples.attacks import ATTACKS
+from course import make_course, solved_notebook, submit
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "optimization_methods"
+BYSTANDER = "bystander"
+TEMPORARY = ("/tmp", "/dev/shm", "/var/tmp")
+
+
+class Listener:
+    """A TCP listener on loopback and an abstract unix socket, recording whatever connects."""
+
+    def __init__(self, marker):
+        self.connections = []
+        self.tcp = socket.socket()
+        self.tcp.bind(("127.0.0.1", 0))
+        self.unix = socket.socket(socket.AF_UNIX)
+        self.unix.bind(f"\0kit-{marker}")
+        self.port = self.tcp.getsockname()[1]
+        self.running = True
+        self.threads = [threading.Thread(target=self._accept, args=(s,), daemon=True) for s in (self.tcp, self.unix)]
+        for server, thread in zip((self.tcp, self.unix), self.threads):
+            server.listen()
+            server.settimeout(0.2)
+            thread.start()
+
+    def _accept(self, server):
+        while self.running:
+            try:
+                self.connections.append(server.accept())
+            except OSError:
+                pass
+
+    def close(self):
+        self.running = False
+        for thread in self.threads:
+            thread.join()
+        self.tcp.close()
+        self.unix.close()
+
+
+def fingerprints():
+    """SHA-256 of files an attack would poison, and the names in site-packages."""
+    site = Path(numpy.__file__).resolve().parent.parent
+    files = [Path(numpy.__file__), Path(autograder.__file__)]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files} | {"site": sorted(os.listdir(site))}
+
+
+def leftovers(marker):
+    processes = [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    files = [os.path.join(folder, name) for folder in TEMPORARY for name in os.listdir(folder) if marker in name]
+    return processes, files
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("attacked"))
+    marker = f"kitattack{uuid.uuid4().hex[:10]}"
+    token = uuid.uuid4().hex
+    secret_file = tmp_path_factory.mktemp("private") / "secret.txt"
+    secret_file.write_text(f"secret {token}")
+    listener = Listener(marker)
+    values = {"marker": marker, "port": listener.port, "secret_file": secret_file, "course": course,
+              "bystander": BYSTANDER}
+    submit(course, BYSTANDER, solved_notebook())
+    for attack in ATTACKS:
+        submit(course, attack.name, attack.notebook(**values))
+    before = fingerprints()
+    kernels_before = set(Path("/tmp").glob("sandboxed-kernel-*"))
+    os.environ["KIT_ATTACK_TOKEN"] = token  # the grader's environment holds a secret too
+    try:
+        run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--jobs", "2", "--no-progress"])
+    finally:
+        del os.environ["KIT_ATTACK_TOKEN"]
+    time.sleep(1)
+    listener.close()
+    return {"course": course, "run": run, "marker": marker, "token": token, "listener": listener,
+            "before": before, "after": fingerprints(), "kernels": set(Path("/tmp").glob("sandboxed-kernel-*")) - kernels_before}
+
+
+def ledger(course, student):
+    return json.loads((course / ".autograder" / ASSIGNMENT / "results" / f"{student}.json").read_text())
+
+
+def test_the_class_is_graded_in_one_run(attacked):
+    assert attacked["run"].exit_code == 0, attacked["run"].output
+    graded = {path.stem for path in (attacked["course"] / ".autograder" / ASSIGNMENT / "results").glob("*.json")}
+    assert graded == {BYSTANDER} | {attack.name for attack in ATTACKS}
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_each_attack_earns_exactly_its_honest_part(attacked, attack):
+    result = ledger(attacked["course"], attack.name)
+    assert result["status"] != "failed", result["reason"]
+    assert sum(result["scores"].values()) == attack.earns, result["messages"]
+
+
+def test_the_bystander_is_untouched(attacked):
+    course = attacked["course"]
+    result = ledger(course, BYSTANDER)
+    assert (result["status"], sum(result["scores"].values())) == ("graded", 100)
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_no_connection_reached_the_grader(attacked):
+    assert attacked["listener"].connections == []
+
+
+def test_no_secret_reached_any_output(attacked):
+    course = attacked["course"]
+    texts = [p.read_text(errors="replace") for folder in ("autograded", ".autograder")
+             for p in (course / folder).rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json")]
+    assert texts and not any(attacked["token"] in text for text in texts)
+    assert not any(f"/{BYSTANDER}'" in text or f"'{BYSTANDER}'" in text
+                   for text in texts if "other_submissions" in text)
+
+
+def test_nothing_is_left_behind(attacked):
+    assert leftovers(attacked["marker"]) == ([], [])
+    assert attacked["kernels"] == set()
+    assert attacked["after"] == attacked["before"]
+    groups = Path("/sys/fs/cgroup/pids/autograder")
+    if groups.is_dir():
+        assert [p for p in groups.iterdir() if p.is_dir() and (p / "cgroup.procs").read_text().strip()] == []
+
+
+def test_pages_show_hostile_text_as_text(attacked):
+    course = attacked["course"]
+    for command in ("feedback", "report"):
+        run = CliRunner().invoke(main, ["--course", str(course), command, ASSIGNMENT])
+        assert run.exit_code == 0, run.output
+    pages = {"feedback": (course / "feedback" / "hostile_markup" / ASSIGNMENT).glob("*.html"),
+             "report": [course / "reports" / f"{ASSIGNMENT}.html"]}
+    for name, paths in pages.items():
+        text = "".join(Path(p).read_text() for p in paths)
+        assert "<script>" not in text and "<img src=x" not in text, name
+    assert "&lt;script&gt;" in "".join(Path(p).read_text() for p in
+                                       (course / "feedback" / "hostile_markup" / ASSIGNMENT).glob("*.html"))
