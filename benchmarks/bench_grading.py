@@ -1,7 +1,8 @@
 """Benchmark class grading: ``autograder grade --jobs 2`` against plain ``nbgrader autograde``.
 
 Both grade the same generated submissions (right answers and answers from the mutation
-catalog) in two copies of one course, in one run; the scores must agree. Then one submission's
+catalog) in copies of one course, in one run, and ``autograder grade --no-sandbox`` too, which
+gives the sandbox's cost; the scores must agree. Then one submission's
 time is taken apart: kernel start, the notebook's imports, the hidden tests, the other cells, and
 storing the result in the gradebook.
 
@@ -102,31 +103,39 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         ours, plain = make_course(Path(scratch) / "ours"), make_course(Path(scratch) / "plain")
+        bare = make_course(Path(scratch) / "bare")
         for student, notebook in notebooks.items():
-            submit(ours, student, notebook)
-            submit(plain, student, notebook)
+            for course in (ours, plain, bare):
+                submit(course, student, notebook)
 
         start = time.perf_counter()
         results, _ = grade_assignment(Course.open(ours), ASSIGNMENT, jobs=args.jobs, progress=False)
         ours_seconds = time.perf_counter() - start
 
         start = time.perf_counter()
+        grade_assignment(Course.open(bare), ASSIGNMENT, jobs=args.jobs, progress=False, sandbox=False)
+        bare_seconds = time.perf_counter() - start
+
+        start = time.perf_counter()
         run_nbgrader(plain, "autograde", ASSIGNMENT, "--force")
         plain_seconds = time.perf_counter() - start
 
-        ours_scores, plain_scores = gradebook_scores(ours), gradebook_scores(plain)
-        disagree = sorted(s for s in notebooks if ours_scores.get(s) != plain_scores.get(s))
+        ours_scores, plain_scores, bare_scores = gradebook_scores(ours), gradebook_scores(plain), gradebook_scores(bare)
+        disagree = sorted(s for s in notebooks if not ours_scores.get(s) == plain_scores.get(s) == bare_scores.get(s))
         if disagree:
-            raise SystemExit(f"the two graders disagree on {len(disagree)} submissions: {disagree[:5]}")
+            raise SystemExit(f"the graders disagree on {len(disagree)} submissions: {disagree[:5]}")
 
         n = args.submissions
         print(f"{n} submissions, {args.jobs} workers, same scores from both graders "
               f"(total {sum(sum(v.values()) for v in ours_scores.values()):.0f} points)\n")
         print(f"{'grader':<34} {'wall clock':>10} {'per minute':>11} {'per second':>11}")
         for label, seconds in ((f"autograder grade --jobs {args.jobs}", ours_seconds),
+                               (f"  the same with --no-sandbox", bare_seconds),
                                ("nbgrader autograde (sequential)", plain_seconds)):
             print(f"{label:<34} {seconds:>9.1f}s {60 * n / seconds:>11.1f} {n / seconds:>11.2f}")
-        print(f"\nspeed-up: {plain_seconds / ours_seconds:.2f}x")
+        print(f"\nspeed-up over plain nbgrader: {plain_seconds / ours_seconds:.2f}x")
+        print(f"cost of the sandbox: {100 * (ours_seconds / bare_seconds - 1):+.1f} % "
+              f"(sandboxed / unsandboxed = {ours_seconds / bare_seconds:.3f})")
 
         per_task = statistics.median(r.seconds for r in results)
         imports, hidden, other = map(statistics.median, zip(*[
@@ -136,7 +145,7 @@ def main():
         database = store_seconds(ours, list(notebooks)[:10])
         print(f"\nOne submission in a worker: {per_task:.2f} s (median), of which")
         for label, seconds in (("kernel start (measured apart)", kernel), ("the notebook's imports", imports),
-                               ("hidden tests", hidden), ("other cells (stubs, visible tests, training)", other),
+                               ("hidden tests (judged by the grader)", hidden), ("other cells (stubs, visible tests, training)", other),
                                ("storing in the gradebook and autograded/", database)):
             print(f"  {label:<46} {seconds:6.2f} s")
         rest = per_task - kernel - imports - hidden - other

@@ -1,7 +1,9 @@
 """Every answer of the mutation catalog, autograded by real nbgrader in temporary course directories.
 
 A wrong answer must lose points on its own function and nowhere else, with feedback that names the
-mistake; a correct one keeps full marks; the solution scores 100 and the untouched release 0.
+mistake; a correct one keeps full marks; the solution scores 100 and the untouched release 0. Each
+test runs twice: on plain ``nbgrader autograde`` and on ``autograder grade`` (verdicts made outside
+the student's kernel, in the sandbox), which must agree.
 The submissions are split over two course directories graded side by side (nbgrader grades one
 submission after another), which halves the wall-clock time on two cores.
 """
@@ -12,6 +14,8 @@ import nbformat
 import pytest
 
 from course import autograde, make_course, release_notebook, scores, solved_notebook, submit, with_answer
+from autograder.course import Course
+from autograder.grade.batch import grade_assignment
 from autograder.samples import CORRECT, VARIANTS, WRONG
 
 pytestmark = pytest.mark.slow
@@ -35,9 +39,17 @@ def submissions():
     return students
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+@pytest.fixture(scope="module", params=["nbgrader", "autograder"])
+def graded(request, tmp_path_factory):
+    """{student: (course, scores)} of the whole catalog, graded by plain ``nbgrader autograde``
+    (hidden checks in the student's kernel) or by ``autograder grade`` (trusted verdicts, sandbox)."""
     students = list(submissions().items())
+    if request.param == "autograder":
+        course = make_course(tmp_path_factory.mktemp("trusted"))
+        for student, notebook in students:
+            submit(course, student, notebook)
+        grade_assignment(Course.open(course), "optimization_methods", jobs=2, progress=False)
+        return {student: (course, cells) for student, cells in scores(course).items()}
     halves = [students[0::2], students[1::2]]
 
     def grade(index):
@@ -116,6 +128,8 @@ def test_wrong_answer_loses_points_on_its_function_only(graded, max_points, vari
 
 def test_grading_again_gives_the_same_scores(graded):
     course, before = graded["solved"]
+    if (course / ".autograder").is_dir():
+        pytest.skip("regrading through autograder grade is tested in test_grade_batch")
     wrong_id = next(v.id for v in WRONG if (graded[v.id][0] == course))
     autograde(course, "solved")
     autograde(course, wrong_id)

@@ -44,6 +44,11 @@ class KernelUnresponsive(Exception):
     """The kernel did not answer after an interrupt."""
 
 
+class ProcessLimitHit(KernelUnresponsive):
+    """A cell started more processes than the sandbox allows. A kernel whose sandbox is full
+    cannot be trusted to work (it needs threads of its own), so it is replaced."""
+
+
 def graded_cell(cell):
     """(function, aspect) of a hidden test cell, (function, "visible") of a visible one, else None."""
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "") if cell.cell_type == "code" else ""
@@ -113,9 +118,9 @@ class TrustedExecute(Execute):
                         if self._process(position):
                             ran.append(position)
                         position += 1
-            except (DeadKernelError, KernelUnresponsive):
+            except (DeadKernelError, KernelUnresponsive) as loss:
                 self.km = self.kc = None
-                position = self._after_kernel_loss(position)
+                position = self._after_kernel_loss(position, loss)
                 restarts += 1
                 if restarts > MAX_RESTARTS:
                     self._give_up(position)
@@ -131,10 +136,13 @@ class TrustedExecute(Execute):
         if graded and graded[1] != "visible":
             self._judge(index, graded[0], ASPECTS[graded].title, ASPECTS[graded].check)
             return False
+        hits = self._limit_hits()
         try:
             self.execute_cell(cell, index, store_history=True)
         except CellTimeoutError:  # its output stopped half-way: the kernel is broken (raised only by nbclient)
             raise KernelUnresponsive() from None
+        if self._limit_hits() > hits:
+            raise ProcessLimitHit()
         self._raise_if_deaf(cell)
         if graded:
             self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
@@ -164,8 +172,12 @@ class TrustedExecute(Execute):
         (inbox / ".request.json").write_text(request, encoding="utf-8")
         os.replace(inbox / ".request.json", inbox / "request.json")
         cell = nbformat.v4.new_code_cell("__kit_call__()")
+        hits = self._limit_hits()
         try:
             self._execute_aside(cell, index)
+            if self._limit_hits() > hits:
+                self.kernel_lost = True
+                raise KernelStopped(f"started more processes than the {self.processes} allowed") from None
             self._raise_if_deaf(cell)
         except (DeadKernelError, KernelUnresponsive, CellTimeoutError):
             self.kernel_lost = True
@@ -175,6 +187,9 @@ class TrustedExecute(Execute):
         replies = [output.data[REPLY_MIME] for output in cell.outputs
                    if output.output_type == "display_data" and REPLY_MIME in output.get("data", {})]
         return replies[-1] if replies else None
+
+    def _limit_hits(self):
+        return self.km.process_limit_hits() if hasattr(self.km, "process_limit_hits") else 0
 
     def _execute_aside(self, cell, index):
         """Execute `cell` in the kernel without storing it in the notebook (nbclient would put it
@@ -203,8 +218,10 @@ class TrustedExecute(Execute):
                 return True
         return False
 
-    def _after_kernel_loss(self, position):
+    def _after_kernel_loss(self, position, loss):
         """Mark the cell that lost the kernel; the position to go on from."""
+        stopped = (f"started more processes than the {self.processes} allowed" if isinstance(loss, ProcessLimitHit)
+                   else STOPPED)
         if position >= len(self.nb.cells):
             return position
         cell = self.nb.cells[position]
@@ -212,12 +229,12 @@ class TrustedExecute(Execute):
             graded = graded_cell(cell)
             if graded:  # a visible test cell: it calls the function, which is to blame
                 self._blame(graded[0])
-                cell.outputs = verdict_outputs(graded[0], "", STOPPED)
+                cell.outputs = verdict_outputs(graded[0], "", stopped)
             else:
                 label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"{position + 1}"
-                self.warnings.append(f"cell {label} stopped the Python kernel; it was not run")
-                cell.outputs = [nbformat.v4.new_output("error", ename="KernelStopped", evalue=STOPPED,
-                                                       traceback=[f"When this notebook was graded, this cell {STOPPED}."])]
+                self.warnings.append(f"cell {label} {stopped.split(' (')[0]}; it was not run")
+                cell.outputs = [nbformat.v4.new_output("error", ename="KernelStopped", evalue=stopped,
+                                                       traceback=[f"When this notebook was graded, this cell {stopped}."])]
         return position + 1
 
     def _give_up(self, position):

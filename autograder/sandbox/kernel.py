@@ -45,6 +45,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw.update(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
+    def process_limit_hits(self):
+        """How often the sandbox refused a new process or thread (its pids cgroup's ``max`` events);
+        0 where there is no such cgroup."""
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        events = Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{process.pid}/pids.events") if process else None
+        try:
+            return int(events.read_text().split()[1])
+        except (AttributeError, OSError, IndexError, ValueError):
+            return 0
+
     def format_kernel_cmd(self, extra_arguments=None):
         return self.sandbox.command(super().format_kernel_cmd(extra_arguments), self.work, self.sockets)
 
