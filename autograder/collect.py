@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .course import CourseError
+from .grade.sanitize import MAX_NOTEBOOK_BYTES, too_large
 from .grade.store import atomic_write
 
 # Canvas-style names: "doejane_12345_67890_optimization_methods.ipynb", "doejane_LATE_12345_…".
@@ -40,19 +41,32 @@ class _Candidate:
     read: object  # () -> bytes
 
 
+def _read_at_most(open_file, limit):
+    """The bytes of a file, read no further than `limit` + 1: a file that claims less than it
+    holds (a zip entry can) is caught without being read whole."""
+    with open_file() as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CourseError(too_large(len(data)))
+    return data
+
+
 def _files(path):
-    """(name, timestamp, reader) for every file in a zip or below a folder."""
+    """(name, timestamp, size, reader) for every file in a zip or below a folder."""
     path = Path(path)
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            stamp = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc)
-            yield str(file.relative_to(path)), stamp, file.read_bytes
+            info = file.stat()
+            stamp = dt.datetime.fromtimestamp(info.st_mtime, dt.timezone.utc)
+            yield (str(file.relative_to(path)), stamp, info.st_size,
+                   lambda file=file: _read_at_most(lambda: file.open("rb"), MAX_NOTEBOOK_BYTES))
     elif zipfile.is_zipfile(path):
         archive = zipfile.ZipFile(path)
         for info in archive.infolist():
             if not info.is_dir():
                 stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
-                yield info.filename, stamp, (lambda info=info: archive.read(info))
+                yield (info.filename, stamp, info.file_size,
+                       lambda info=info: _read_at_most(lambda: archive.open(info), MAX_NOTEBOOK_BYTES))
     else:
         raise CourseError(f"{path} is neither a folder nor a zip file")
 
@@ -64,7 +78,7 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
     if "student_id" not in regex.groupindex:
         raise CourseError("the file-name pattern needs a named group (?P<student_id>…)")
     entries, candidates = [], []
-    for name, stamp, read in _files(path):
+    for name, stamp, size, read in _files(path):
         base = Path(name).name
         match = regex.match(base)
         if base.startswith(".") or "__MACOSX" in name:
@@ -74,6 +88,9 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
             continue
         if not base.endswith(".ipynb"):
             entries.append(Entry(name, match["student_id"], REJECTED, "not a notebook (.ipynb) file", stamp.isoformat()))
+            continue
+        if too_large(size):
+            entries.append(Entry(name, match["student_id"], REJECTED, too_large(size), stamp.isoformat()))
             continue
         if "timestamp" in regex.groupindex and match["timestamp"]:
             stamp = dt.datetime.fromisoformat(match["timestamp"]).replace(tzinfo=dt.timezone.utc)
@@ -88,9 +105,29 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
                                  older.timestamp.isoformat()))
         newest[candidate.student] = candidate
     for candidate in newest.values():
-        entries.append(_import(course, assignment, notebook, candidate))
+        try:
+            entries.append(_import(course, assignment, notebook, candidate))
+        except CourseError as refused:  # larger than it claimed
+            entries.append(Entry(candidate.name, candidate.student, REJECTED, str(refused),
+                                 candidate.timestamp.isoformat()))
+    _warn_of_case_twins(course, assignment, entries)
     _write_manifest(course, assignment, entries)
     return entries
+
+
+def _warn_of_case_twins(course, assignment, entries):
+    """Note on each imported entry whose student id differs from another only in case: they are
+    two students here, but on a case-insensitive filesystem one would overwrite the other."""
+    known = set(course.students_with_submissions(assignment)) | {e.student for e in entries if e.student}
+    by_folded = {}
+    for student in known:
+        by_folded.setdefault(student.casefold(), set()).add(student)
+    for entry in entries:
+        twins = sorted(by_folded.get(entry.student.casefold(), set()) - {entry.student})
+        if entry.status == IMPORTED and twins:
+            note = (f"warning: student id differs only in case from {', '.join(twins)}; they are graded as "
+                    "different students, and on a case-insensitive filesystem one would overwrite the other")
+            entry.reason = f"{entry.reason}; {note}" if entry.reason else note
 
 
 def _import(course, assignment, notebook, candidate):

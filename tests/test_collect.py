@@ -92,3 +92,34 @@ def test_a_file_that_is_neither_zip_nor_folder_is_refused(course, tmp_path):
 def test_outside_a_course_directory(tmp_path):
     result = CliRunner().invoke(main, ["--course", str(tmp_path), "collect", str(tmp_path)])
     assert result.exit_code != 0 and "is not a course directory: it has no nbgrader_config.py" in result.output
+
+
+def test_a_file_too_large_is_refused_without_being_read(course, tmp_path):
+    # 1 GiB of spaces compresses to about 1 MB; the zip says how large it is, and that is enough.
+    download = tmp_path / "bomb.zip"
+    info = zipfile.ZipInfo("alice_1_1_optimization_methods.ipynb", (2026, 11, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(download, "w") as archive:
+        with archive.open(info, "w", force_zip64=True) as handle:
+            chunk = b" " * (1 << 20)
+            for _ in range(1024):
+                handle.write(chunk)
+    assert download.stat().st_size < 8 << 20
+    result = run(course, "collect", str(download))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((course / ".autograder" / "optimization_methods" / "collect-manifest.csv").open()))
+    assert [(r["student"], r["status"]) for r in rows] == [("alice", "rejected")]
+    assert "1,024 MiB, more than the 32 MiB" in rows[0]["reason"]
+    assert not (course / "submitted" / "alice").exists()
+
+
+def test_student_ids_that_differ_only_in_case_are_flagged(course, tmp_path):
+    download = lms_zip(tmp_path / "twins.zip", {"DoeJane_1_1_optimization_methods.ipynb": (20, "a"),
+                                                "doejane_2_2_optimization_methods.ipynb": (21, "b")})
+    result = run(course, "collect", str(download))
+    assert result.exit_code == 0, result.output
+    rows = {r["student"]: r for r in csv.DictReader(
+        (course / ".autograder" / "optimization_methods" / "collect-manifest.csv").open())}
+    assert rows.keys() == {"DoeJane", "doejane"}
+    assert "differs only in case from doejane" in rows["DoeJane"]["reason"]
+    assert "differs only in case from DoeJane" in rows["doejane"]["reason"]

@@ -1,6 +1,7 @@
 """Repairing submitted notebooks before grading: what is fixed, what is said, what is refused."""
 
 import copy
+import json
 
 import nbformat
 import pytest
@@ -96,3 +97,31 @@ def test_a_made_up_grade_cell_loses_its_nbgrader_metadata():
     repaired, warnings = repair(notebook, release_notebook())
     assert "nbgrader" not in repaired.cells[-1].metadata
     assert warnings == ["a cell carried nbgrader metadata the release does not have; it was removed"]
+
+
+def test_an_nbformat_3_notebook_is_upgraded():
+    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+           "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [],
+                                      "metadata": {}}], "metadata": {}}]}
+    notebook = read_submission(json.dumps(old).encode())
+    assert notebook.nbformat == 4 and [cell.source for cell in notebook.cells] == ["x = 1"]
+
+
+def deep(levels):
+    value = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("raw", [b"[" * 200_000 + b"]" * 200_000,
+                                 json.dumps({"cells": [], "nbformat": 4, "x": deep(80)}).encode()],
+                         ids=["parser_limit", "deep_but_parsable"])
+def test_a_nesting_bomb_is_refused_with_its_own_reason(raw):
+    with pytest.raises(SubmissionError, match="nested more than 64 levels"):
+        read_submission(raw)
+
+
+def test_an_oversized_file_is_refused():
+    with pytest.raises(SubmissionError, match="more than the 32 MiB a notebook may have"):
+        read_submission(b" " * (33 << 20))

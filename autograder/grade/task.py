@@ -19,7 +19,7 @@ import nbformat
 import psutil
 from nbgrader.api import Gradebook
 
-from .sanitize import SubmissionError, read_submission, repair
+from .sanitize import SubmissionError, read_submission, repair, too_large
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -98,6 +98,8 @@ def run_task(task, autograde=None):
     try:
         if not path.is_file():
             raise SubmissionError(f"no {task.notebook} in the submission")
+        if too_large(path.stat().st_size):  # refused without reading it
+            raise SubmissionError(too_large(path.stat().st_size))
         notebook, result.warnings = repair(read_submission(path.read_bytes()), release)
         _grade(task, notebook, result, autograde or _autograde_in_process)
     except SubmissionError as error:
