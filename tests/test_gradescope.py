@@ -61,6 +61,7 @@ def test_a_wrong_answer_gets_one_test_per_function_with_its_diagnosis(autograder
     assert "adds ε inside the square root" in adam["output"]
     assert all(t["score"] == t["max_score"] for t in results["tests"][:-1])
     assert "autograder.checks" not in json.dumps(results)
+    assert results["extra_data"] == {"sandbox": True}  # the same sandboxed path as autograder grade
 
 
 def test_a_notebook_under_another_name_is_graded_and_said_so(autograder_zip, tmp_path):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import ASPECTS, aspects_of, run_check
+from autograder.checks.runner import judge
 from autograder.samples import CORRECT, VARIANTS, WRONG
 from opt_utils.feedback import CheckFailed
 
@@ -134,3 +135,28 @@ def test_points_per_function_add_up_to_100():
               for function in solutions.GRADED_FUNCTIONS}
     assert totals == {"update_parameters_with_gd": 10, "random_mini_batches": 20, "initialize_velocity": 10,
                       "update_parameters_with_momentum": 20, "initialize_adam": 10, "update_parameters_with_adam": 30}
+
+
+def test_an_unshuffled_split_earns_nothing_for_the_permutation():
+    """Returning [(X, Y)] computes nothing: it must not earn the "same permutation" aspect."""
+    def whole(X, Y, mini_batch_size=64, seed=0):
+        return [(X, Y)]
+    assert judge(ASPECTS[("random_mini_batches", "same_permutation")].check, whole) is not None
+
+
+def test_a_missing_bias_correction_costs_its_own_aspect_not_epsilon():
+    variant = next(v for v in WRONG if v.name == "no_bias_correction")
+    namespace = {"np": np}
+    exec(variant.source, namespace)
+    student = namespace[variant.function]
+    failing = {name for (function, name), aspect in ASPECTS.items() if function == variant.function
+               and judge(aspect.check, student) is not None}
+    assert failing == {"bias_correction", "deep_network"}
+
+
+def test_an_error_message_cannot_carry_the_hidden_inputs_out():
+    def leaks(parameters, grads, learning_rate):
+        raise ValueError(str(parameters["W1"].tolist()))
+    message = judge(ASPECTS[("update_parameters_with_gd", "weights")].check, leaks)
+    assert message.startswith("raised ValueError: [[")
+    assert not any(ch.isdigit() for ch in message.split("(at:")[0]), message

@@ -7,7 +7,7 @@ the moments' points. Hyperparameters differ from the defaults, so hard-coded val
 
 import numpy as np
 
-from opt_utils.compare import expect_tuple, same_structure
+from opt_utils.compare import expect_tuple, same_structure, values_close
 
 from solutions import update_parameters_with_adam as reference
 
@@ -163,12 +163,26 @@ def bias_correction(student):
         _check_step(result, expected, before, BIAS_CORRECTION_MISTAKES, t, LEARNING_RATE, BETA1, BETA2, 1e-8)
 
 
+def _corrected_otherwise(result, expected, before, *hyperparameters):
+    """True when the step is right but for a known bias-correction mistake, with ε after the root:
+    the bias correction has an aspect of its own, so it costs no ε points."""
+    v_used, s_used = _valid_moments(result, expected)
+    params = result[0]
+    for _, rule in BIAS_CORRECTION_MISTAKES:
+        step = per_array(lambda W, vv, ss: rule(W, vv, ss, *hyperparameters), before["parameters"], v_used, s_used)
+        if same_structure(params, step) and all(values_close(params[k], step[k]) for k in step):
+            return True
+    return False
+
+
 @aspect(FUNCTION, "epsilon", 7, "ε is added after the square root, with tiny gradients and with a large ε")
 def epsilon(student):
     for seed, t, eps, grad_scale in ((140, 1, 1e-8, 1e-9), (150, 3, 0.5, 1.0), (160, 2, 1e-3, 1e-4)):
         result, expected, before = _step(student, TWO_LAYERS, seed, t, eps, grad_scale)
-        _check_step(result, expected, before, EPSILON_MISTAKES + BIAS_CORRECTION_MISTAKES,
-                    t, LEARNING_RATE, BETA1, BETA2, eps)
+        hyperparameters = (t, LEARNING_RATE, BETA1, BETA2, eps)
+        if _corrected_otherwise(result, expected, before, *hyperparameters):
+            continue
+        _check_step(result, expected, before, EPSILON_MISTAKES + BIAS_CORRECTION_MISTAKES, *hyperparameters)
 
 
 @aspect(FUNCTION, "deep_network", 6, "three steps in a row on a four-layer network, default hyperparameters")

@@ -110,7 +110,13 @@ def edge_sizes(student):
 @aspect(FUNCTION, "same_permutation", 4, "X and Y are shuffled with the same permutation")
 def same_permutation(student):
     for m, size in ((40, 8), (75, 16)):
-        _check_pairing(_batches(student, m, size, seed=5))
+        batches = _batches(student, m, size, seed=5)
+        _check_pairing(batches)
+        # Examples left in their order were never shuffled: pairs that stay together prove nothing.
+        labels = np.concatenate([pair[1][0] for pair in batches]) if batches else np.array([])
+        if np.array_equal(labels, np.arange(m)):
+            raise Mistake("does not shuffle the examples, so X and Y are not shuffled together: reorder the "
+                          "columns of both with one np.random.permutation(m)")
 
 
 @aspect(FUNCTION, "order", 5, "the order follows np.random.permutation(m) right after np.random.seed(seed)")

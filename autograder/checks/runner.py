@@ -5,6 +5,7 @@
 it inside a kernel, for plain ``nbgrader autograde`` runs of the source notebook.
 """
 
+import re
 import traceback
 from pathlib import Path
 
@@ -23,6 +24,7 @@ _NOT_STUDENT_CODE = (
     str(Path(np.__file__).resolve().parent.parent),
 )
 NOT_DEFINED = "is not defined as a function: was it renamed or deleted?"
+_LONG_NUMBER = re.compile(r"\d*\.\d{3,}(?:e[-+]?\d+)?|\d{5,}")
 NOT_IMPLEMENTED = "not implemented yet (it still raises NotImplementedError)"
 
 
@@ -59,7 +61,13 @@ def _raised_message(type_name, message, where):
         return NOT_IMPLEMENTED
     if type_name == "RecursionError":
         return "recursed without end"
-    return f"raised {type_name}: {message}" + (f" (at: {where})" if where else "")
+    return f"raised {type_name}: {_quoted(message)}" + (f" (at: {where})" if where else "")
+
+
+def _quoted(message):
+    """The student's exception text for the feedback: cut short, long numbers masked, because a
+    function could put the hidden inputs it was called with into its message."""
+    return _LONG_NUMBER.sub("…", str(message))[:200]
 
 
 def run_check(function, name, namespace):

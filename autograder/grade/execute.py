@@ -15,6 +15,7 @@ import shutil
 import queue
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -151,11 +152,14 @@ class TrustedExecute(Execute):
     def _judge(self, index, function, title, check):
         cell = self.nb.cells[index]
         self.kernel_lost = False
+        started = _now()
         if function in self.killers:
             message = f"{STOPPED} when its tests ran, so it was graded as not working"
         else:
             message = judge(check, RemoteFunction(function, lambda request: self._call(request, index)))
         cell.outputs = verdict_outputs(function, title, message)
+        if graded_cell(cell)[1] != "visible":  # how long judging took, where nbclient puts a cell's timing
+            cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": _now()}
         self.judged.add(index)
         if self.kernel_lost:
             self._blame(function)
@@ -253,6 +257,10 @@ def _ipython_dir(startup_files):
     for index, path in enumerate(startup_files):
         shutil.copyfile(path, startup / f"{index:02d}-{Path(path).name}")
     return folder
+
+
+def _now():
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _timed_out(cell):

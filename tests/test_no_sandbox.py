@@ -1,0 +1,47 @@
+"""Where the sandbox cannot be set up, autograder grade refuses, unless told --no-sandbox, which is recorded."""
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import autograder.cli
+from autograder.cli import main
+from autograder.sandbox.policy import SandboxUnavailable
+from course import make_course, solved_notebook, submit
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "optimization_methods"
+MISSING = "the grading sandbox cannot be set up here: namespaces: unshare user, mount, pid, network: Operation not permitted"
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    def unavailable():
+        raise SandboxUnavailable(MISSING)
+    monkeypatch.setattr(autograder.cli, "check_available", unavailable)
+    course = make_course(tmp_path / "course")
+    submit(course, "alice", solved_notebook())
+    return course
+
+
+def test_grading_refuses_and_says_what_is_missing(course):
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--no-progress"])
+    assert run.exit_code != 0
+    assert MISSING in run.output and "--no-sandbox" in run.output
+    assert not (course / ".autograder" / ASSIGNMENT / "results").is_dir()
+
+
+def test_no_sandbox_grades_with_trusted_verdicts_and_records_it(course):
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--no-progress", "--no-sandbox"])
+    assert run.exit_code == 0, run.output
+    assert "WITHOUT the sandbox" in run.output
+    work = course / ".autograder" / ASSIGNMENT
+    result = json.loads((work / "results" / "alice.json").read_text())
+    assert (result["status"], sum(result["scores"].values()), result["sandboxed"]) == ("graded", 100, False)
+    rows = list(csv.DictReader((work / "grade-manifest.csv").open()))
+    assert [(r["student"], r["sandbox"]) for r in rows] == [("alice", "no (--no-sandbox)")]
+    assert CliRunner().invoke(main, ["--course", str(course), "report", ASSIGNMENT]).exit_code == 0
+    assert "Graded without the sandbox" in (course / "reports" / f"{ASSIGNMENT}.html").read_text()
