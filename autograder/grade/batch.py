@@ -10,8 +10,10 @@ import json
 import os
 import queue
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
@@ -91,11 +93,16 @@ class Worker:
     def __init__(self, memory_bytes):
         self.memory_bytes = memory_bytes
         self.process = None
+        self.scratch = None
 
     def _start(self):
+        # Everything the worker makes (scratch courses, kernels' folders with their inbox) goes in
+        # a folder of its own, removed when it stops: a worker killed mid-task leaves nothing behind.
+        self.scratch = tempfile.mkdtemp(prefix="grading-worker-")
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, start_new_session=True, env=nbgrader_environment())
+                                        text=True, start_new_session=True,
+                                        env=dict(nbgrader_environment(), TMPDIR=self.scratch))
 
     def grade(self, task):
         """The task's result; a failed one when it overruns its time or the worker dies."""
@@ -121,7 +128,9 @@ class Worker:
         if self.process is not None:
             kill_tree(self.process)
             self.process.wait()
-        self.process = None
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.process = self.scratch = None
 
 
 def record_in_manifest(course, assignment, result):

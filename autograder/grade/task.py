@@ -2,8 +2,9 @@
 
 The task is self-contained so that it can run anywhere the kit is installed: it builds a scratch
 nbgrader course from the assignment's source, a copy of the gradebook and the (repaired)
-notebook, runs real ``nbgrader autograde`` there under a wall-clock and a memory limit, and
-reads back what nbgrader stored. It never writes to the instructor's course.
+notebook, runs nbgrader's own Autograde converter there with trusted verdicts and a sandboxed
+kernel (`autograde`), and reads back what nbgrader stored. It never writes to the instructor's
+course; the batch that runs it enforces the wall-clock limit.
 """
 
 import hashlib

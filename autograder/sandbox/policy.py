@@ -88,8 +88,8 @@ class Sandbox:
                **{k: os.environ[k] for k in PASSED_THROUGH if k in os.environ},
                **({"KIT_INBOX": self.readable[0]} if self.readable else {}), **self.environment}
         return {"read": readable, "write": list(SYSTEM_WRITE), "sockets": [str(sockets)], "work": str(work),
-                "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files]
-                + [[str(_EMPTY), ".tmp"]], "hide": private_package_folders(readable), "env": env,
+                "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
+                "hide": private_package_folders(readable), "env": env,
                 "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
                 "open_files": 1024, "cpu_seconds": self.cpu_seconds}
 
@@ -100,8 +100,6 @@ class Sandbox:
         return [sys.executable, "-I", "-S", str(LAUNCHER), str(spec_file), "--", *argv]
 
 
-_EMPTY = Path(tempfile.gettempdir()) / "autograder-empty"
-_EMPTY.mkdir(exist_ok=True)
 
 
 def check_available():
