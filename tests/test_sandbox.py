@@ -200,3 +200,24 @@ def test_signals_cannot_reach_outside(tmp_path, target):
         assert bystander.poll() is None
     finally:
         bystander.kill()
+
+
+def test_the_sandbox_dies_with_whoever_started_it(tmp_path):
+    """A grading worker killed outright leaves no kernel behind."""
+    marker = f"kit-orphan-{uuid.uuid4().hex[:8]}"
+    work, sockets = tmp_path / "work", tmp_path / "sockets"
+    work.mkdir()
+    sockets.mkdir()
+    command = Sandbox(memory_bytes=1 << 30).command(
+        [sys.executable, "-c", "import time; time.sleep(300)", marker], work, sockets)
+    starter = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
+                                "subprocess.Popen(sys.argv[1:]); time.sleep(300)", *command])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not [p for p in psutil.process_iter(["cmdline"])
+                                               if marker in " ".join(p.info["cmdline"] or [])
+                                               and "launch.py" not in " ".join(p.info["cmdline"] or [])]:
+        time.sleep(0.2)
+    starter.kill()
+    starter.wait()
+    time.sleep(1)
+    assert [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])] == []

@@ -3,7 +3,7 @@
 Standard library only, so it runs before anything of the kit could be imported by the program.
 What it does, in order (each step's failure ends it with exit code 125 and says which step):
 
-0. starts itself again with an empty environment;
+0. starts itself again with an empty environment, and arranges to die with its parent;
 1. puts itself in a pids cgroup of its own, where the cgroup v1 pids controller is writable
    (as root; elsewhere RLIMIT_NPROC is the bound, which binds only non-root users);
 2. enters new user, mount, pid, network, IPC and UTS namespaces, mapping its own uid: no
@@ -250,6 +250,10 @@ def main(arguments):
         # a program in the sandbox can read its /proc/1/environ.
         os.execve(sys.executable, [sys.executable, "-I", "-S", os.path.abspath(__file__), *arguments],
                   {"KIT_SANDBOX_CLEAN": "1"})
+    # Whoever started the sandbox (a grading worker) may die without stopping it: go with it.
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:
+        return FAILED
     separator = arguments.index("--")
     with open(arguments[0]) as handle:
         spec = json.load(handle)
