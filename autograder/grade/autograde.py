@@ -70,4 +70,5 @@ def autograde_in_process(task, scratch, warnings):
     if (Path(scratch) / "autograded" / task.student / task.assignment / task.notebook).is_file() and \
             not any("error processing" in line for line in captured.lines):
         return "ok"
-    return (captured.lines[0] if captured.lines else "nbgrader failed")[:300]
+    errors = [line for line in captured.lines if "rror" in line and "Please see" not in line]
+    return ((errors or captured.lines or ["nbgrader failed"])[0])[:300]
