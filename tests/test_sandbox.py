@@ -221,3 +221,28 @@ def test_the_sandbox_dies_with_whoever_started_it(tmp_path):
     starter.wait()
     time.sleep(1)
     assert [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])] == []
+
+
+def test_it_works_for_a_user_who_is_not_root(tmp_path):
+    """Run as uid 65534 in a user namespace of its own, where the pids cgroup is not writable: the
+    launcher nests its namespaces and Landlock still holds. (Processes are then capped by
+    RLIMIT_NPROC, which this test cannot show: its user is still root to the kernel's accounting.)"""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the answers")
+    work, sockets = tmp_path / "work", tmp_path / "sockets"
+    work.mkdir()
+    sockets.mkdir()
+    probe = textwrap.dedent(f"""
+        import os
+        try:
+            open({str(secret)!r}).read()
+            print("read the secret")
+        except PermissionError:
+            print("denied")
+        print("uid", os.getuid(), sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+    """)
+    command = Sandbox(memory_bytes=1 << 30).command([sys.executable, "-c", probe], work, sockets)
+    done = subprocess.run(["unshare", "--user", "--map-user=65534", "--map-group=65534", "--", *command],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["denied", "uid 65534 [1, 2]"]
