@@ -67,6 +67,12 @@ def fingerprints():
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files} | {"site": sorted(os.listdir(site))}
 
 
+def scratch_folders():
+    """Folders that workers and sandboxed kernels make in the machine's temporary folder."""
+    return {p for pattern in ("sandboxed-kernel-*", "grading-worker-*", "grade-*", "kernel-*")
+            for p in Path("/tmp").glob(pattern)}
+
+
 def leftovers(marker):
     processes = [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
     files = [os.path.join(folder, name) for folder in TEMPORARY for name in os.listdir(folder) if marker in name]
@@ -87,7 +93,7 @@ def attacked(tmp_path_factory):
     for attack in ATTACKS:
         submit(course, attack.name, attack.notebook(**values))
     before = fingerprints()
-    kernels_before = set(Path("/tmp").glob("sandboxed-kernel-*"))
+    kernels_before = scratch_folders()
     os.environ["KIT_ATTACK_TOKEN"] = token  # the grader's environment holds a secret too
     try:
         run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--jobs", "2", "--no-progress"])
@@ -96,7 +102,7 @@ def attacked(tmp_path_factory):
     time.sleep(1)
     listener.close()
     return {"course": course, "run": run, "marker": marker, "token": token, "listener": listener,
-            "before": before, "after": fingerprints(), "kernels": set(Path("/tmp").glob("sandboxed-kernel-*")) - kernels_before}
+            "before": before, "after": fingerprints(), "kernels": scratch_folders() - kernels_before}
 
 
 def ledger(course, student):
