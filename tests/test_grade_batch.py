@@ -6,7 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -198,6 +201,8 @@ def test_killed_run_is_finished_by_the_next_without_regrading(tmp_path):
     assert f"{len(first)} already graded" in run.output
     assert all((results / name).read_text() == text for name, text in first.items())
     assert {student: sum(cells.values()) for student, cells in scores(course).items()} == {s: 100 for s in students}
+    # The killed run's workers could not clean up after themselves; the next run did.
+    assert list(Path(tempfile.gettempdir()).glob(f"grading-worker-{process.pid}-*")) == []
 
 
 def test_grading_an_assignment_the_gradebook_lacks_says_what_to_do(tmp_path):

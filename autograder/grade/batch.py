@@ -18,7 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from dataclasses import asdict
+from pathlib import Path
 
+import psutil
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
@@ -50,6 +52,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     unknown = [s for s in students if s not in known]
     if unknown:
         raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in submitted/")
+    remove_orphaned_scratch()
     ledger = Ledger(course, assignment)
     snapshot = course.snapshot_gradebook(course.work(assignment) / "gradebook-snapshot.db")
     tasks = [Task(str(course.root), course.course_id, assignment, notebook, student, timeout, memory_bytes,
@@ -87,6 +90,17 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     return results, skipped
 
 
+SCRATCH_PREFIX = "grading-worker-"
+
+
+def remove_orphaned_scratch():
+    """Remove the scratch folders of workers whose coordinator was killed before it could."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class Worker:
     """One `worker` process, started on first use and again after it was killed or died."""
 
@@ -98,7 +112,7 @@ class Worker:
     def _start(self):
         # Everything the worker makes (scratch courses, kernels' folders with their inbox) goes in
         # a folder of its own, removed when it stops: a worker killed mid-task leaves nothing behind.
-        self.scratch = tempfile.mkdtemp(prefix="grading-worker-")
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         text=True, start_new_session=True,
