@@ -181,7 +181,7 @@ class TrustedExecute(Execute):
             self._execute_aside(cell, index)
             if self._limit_hits() > hits:
                 self.kernel_lost = True
-                raise KernelStopped(f"started more processes than the {self.processes} allowed") from None
+                raise KernelStopped(self._too_many_processes()) from None
             self._raise_if_deaf(cell)
         except (DeadKernelError, KernelUnresponsive, CellTimeoutError):
             self.kernel_lost = True
@@ -191,6 +191,9 @@ class TrustedExecute(Execute):
         replies = [output.data[REPLY_MIME] for output in cell.outputs
                    if output.output_type == "display_data" and REPLY_MIME in output.get("data", {})]
         return replies[-1] if replies else None
+
+    def _too_many_processes(self):
+        return f"started more processes than the {self.processes} allowed"
 
     def _limit_hits(self):
         return self.km.process_limit_hits() if hasattr(self.km, "process_limit_hits") else 0
@@ -224,8 +227,7 @@ class TrustedExecute(Execute):
 
     def _after_kernel_loss(self, position, loss):
         """Mark the cell that lost the kernel; the position to go on from."""
-        stopped = (f"started more processes than the {self.processes} allowed" if isinstance(loss, ProcessLimitHit)
-                   else STOPPED)
+        stopped = self._too_many_processes() if isinstance(loss, ProcessLimitHit) else STOPPED
         if position >= len(self.nb.cells):
             return position
         cell = self.nb.cells[position]

@@ -88,14 +88,14 @@ def _ledger_key(path):
     """The course's ledger key, made on first use (32 random bytes, mode 0600)."""
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path.with_name(f".{path.name}.tmp-{os.getpid()}"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
+        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(secrets.token_bytes(32))
         try:
-            os.link(path.with_name(f".{path.name}.tmp-{os.getpid()}"), path)  # never replace a key already made
+            os.link(temporary, path)  # never replace a key already made
         except FileExistsError:
             pass
-        os.unlink(path.with_name(f".{path.name}.tmp-{os.getpid()}"))
+        os.unlink(temporary)
     return path.read_bytes()
 
 

@@ -90,8 +90,8 @@ def parse_reply(text):
 
 
 class Decoder:
-    """Decodes the values of one reply; `reuse` maps the top-level argument positions to the
-    grader's own objects, which are updated in place to mirror the kernel's."""
+    """Decodes the values of one reply, keeping identity within it; a value decoded `into` one of
+    the grader's own dicts or arrays updates that object in place to mirror the kernel's."""
 
     def __init__(self):
         self.objects = {}
