@@ -6,11 +6,13 @@ writers. A worker that overruns a task's time is killed and replaced.
 """
 
 import csv
+import ctypes
 import json
 import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,6 +95,12 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
 SCRATCH_PREFIX = "grading-worker-"
 
 
+def _die_with_parent():
+    """In a worker before it starts: a coordinator killed outright takes its workers (and so
+    their sandboxes) with it, instead of leaving them grading for nobody."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def remove_orphaned_scratch():
     """Remove the scratch folders of workers whose coordinator was killed before it could."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
@@ -115,7 +123,7 @@ class Worker:
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, start_new_session=True,
+                                        text=True, start_new_session=True, preexec_fn=_die_with_parent,
                                         env=dict(nbgrader_environment(), TMPDIR=self.scratch))
 
     def grade(self, task):
