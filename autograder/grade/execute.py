@@ -10,6 +10,7 @@ leaves it deaf to interrupts), a fresh kernel replays the cells that ran before,
 cell, and the run goes on: only what that cell feeds loses points.
 """
 
+import atexit
 import os
 import shutil
 import queue
@@ -31,6 +32,7 @@ from ..checks.runner import judge
 from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
 from ..judge.remote import REPLY_MIME, KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
+from ..sandbox.pool import KernelPool
 from ..sandbox.policy import Sandbox
 
 STOPPED = "stopped the Python kernel (a crash, a killed process or running out of memory)"
@@ -39,6 +41,17 @@ STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
                     "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
                     "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
 MAX_RESTARTS = 6
+KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
+_pool = None
+
+
+def warm_pool():
+    """This process's `KernelPool`, made on first use and stopped when the process exits."""
+    global _pool
+    if _pool is None:
+        _pool = KernelPool(Sandbox(environment=KERNEL_ENVIRONMENT))
+        atexit.register(_pool.stop)
+    return _pool
 
 
 class KernelUnresponsive(Exception):
@@ -80,6 +93,8 @@ class TrustedExecute(Execute):
     assignment_files = List(Unicode(), help="Released files copied into the kernel's work folder, "
                                              "as 'host path=relative path'.").tag(config=True)
     startup_files = List(Unicode(), help="IPython start-up files the kernel runs first.").tag(config=True)
+    warm = Bool(True, help="Fork sandboxed kernels from this process's warm-kernel pool, "
+                           "which has loaded numpy, matplotlib and ipykernel once.").tag(config=True)
 
     # What the last run noticed (a kernel that died, say), for the grading task to report.
     last_warnings = []
@@ -89,8 +104,9 @@ class TrustedExecute(Execute):
         if self.sandboxed:
             files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
             sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
-                              files=files, environment={"NBGRADER_EXECUTION": "autograde"})
+                              files=files, environment=KERNEL_ENVIRONMENT)
             self.km = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
+                                             pool=warm_pool() if self.warm else None,
                                              kernel_name=self.kernel_name, config=self.config)
         else:
             os.environ["IPYTHONDIR"] = str(_ipython_dir(self.startup_files))

@@ -8,11 +8,24 @@ files it is given (the kernel guard, the trusted-call harness) before any cell r
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 
 from .policy import Sandbox
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, with the kernel forked by the manager's `KernelPool`
+    instead of started as a new process."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        km = self.parent
+        self.process = km.pool.fork(km.sandbox.spec(km.work, km.sockets), cmd)
+        self.pid = self.pgid = self.process.pid  # it leads a process group of its own
+        return self.connection_info
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -24,10 +37,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         Limits and files of the kernel.
     startup_files : list of Path
         IPython start-up files, run in this order before any cell.
+    pool : KernelPool, optional
+        Fork the kernel from this warm process instead of starting one.
     """
 
-    def __init__(self, sandbox=None, startup_files=(), **kwargs):
+    def __init__(self, sandbox=None, startup_files=(), pool=None, **kwargs):
         super().__init__(**kwargs)
+        self.pool = pool
         self.folder = Path(tempfile.mkdtemp(prefix="sandboxed-kernel-"))
         self.work, self.sockets, self.inbox = self.folder / "work", self.folder / "sockets", self.folder / "inbox"
         for folder in (self.work, self.sockets, self.inbox):
@@ -40,6 +56,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(self.sockets / "kernel")
 
+    async def _async_pre_start_kernel(self, **kw):
+        if self.pool is not None and self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # The kernel's own log (start-up notes, warnings) is not the grader's to show.
         kw.update(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -48,14 +70,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     def process_limit_hits(self):
         """How often the sandbox refused a new process or thread (its pids cgroup's ``max`` events);
         0 where there is no such cgroup."""
-        process = getattr(self.provisioner, "process", None) if self.provisioner else None
-        events = Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{process.pid}/pids.events") if process else None
+        if self.pool is not None:
+            group = self.pool.cgroup
+        else:
+            process = getattr(self.provisioner, "process", None) if self.provisioner else None
+            group = Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{process.pid}") if process else None
+        events = group / "pids.events" if group else None
         try:
             return int(events.read_text().split()[1])
         except (AttributeError, OSError, IndexError, ValueError):
             return 0
 
     def format_kernel_cmd(self, extra_arguments=None):
+        if self.pool is not None:
+            return super().format_kernel_cmd(extra_arguments)
         return self.sandbox.command(super().format_kernel_cmd(extra_arguments), self.work, self.sockets)
 
     async def _async_cleanup_resources(self, restart=False):

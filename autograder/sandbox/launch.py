@@ -17,6 +17,10 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
    sockets scoped to the sandbox) under no_new_privs;
 6. forks the program with an environment made only of the spec's variables, relays SIGINT and
    SIGTERM to it, and exits with its status.
+
+With ``-- zygote`` instead of a program it does steps 0 to 2 only (no pid namespace) and becomes
+the warm-kernel process of `zygote`, which runs steps 2 to 6 for every kernel it forks, with a
+kernel started in-process instead of a program.
 """
 
 import ctypes
@@ -152,10 +156,17 @@ def leave_cgroup(group):
             pass
 
 
-def enter_namespaces():
+ALL_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+
+
+def enter_namespaces(flags=ALL_NAMESPACES):
+    """Unshare the namespaces in `flags`; with a new user namespace, map this process's own uid in it."""
     uid, gid = os.getuid(), os.getgid()
-    _check(LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
-           "namespaces: unshare user, mount, pid, network, IPC and UTS")
+    _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
+        name for bit, name in ((CLONE_NEWUSER, "user"), (CLONE_NEWNS, "mount"), (CLONE_NEWPID, "pid"),
+                               (CLONE_NEWNET, "network"), (CLONE_NEWIPC, "IPC"), (CLONE_NEWUTS, "UTS")) if flags & bit))
+    if not flags & CLONE_NEWUSER:
+        return
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         try:
             with open(f"/proc/self/{name}", "w") as handle:
@@ -178,7 +189,12 @@ def prepare_filesystem(spec):
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(source, target)
-    for path in spec.get("hide", []):
+    hide(spec.get("hide", []))
+
+
+def hide(folders):
+    """Cover each folder with an empty read-only tmpfs (in this mount namespace)."""
+    for path in folders:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2")
 
@@ -220,8 +236,9 @@ def _wait_for(pid, reap_all):
             return os.waitstatus_to_exitcode(status) % 256
 
 
-def namespace_init(spec, argv):
-    """The pid namespace's first process: set the sandbox up, run the program, reap, exit."""
+def namespace_init(spec, start):
+    """The pid namespace's first process: set the sandbox up, call `start` in a child (it must
+    not return), reap, exit."""
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     prepare_filesystem(spec)
     set_limits(spec)
@@ -229,9 +246,31 @@ def namespace_init(spec, argv):
     pid = os.fork()
     if pid == 0:
         os.chdir(spec["work"])
-        os.execve(argv[0], argv, spec["env"])
+        start()
+        os._exit(FAILED)
     _relay(pid)
     return _wait_for(pid, reap_all=True)
+
+
+def run_sandboxed(spec, start, flags=ALL_NAMESPACES):
+    """Steps 2 to 6: enter the namespaces in `flags` (a new pid namespace among them) and run
+    `start` in the sandbox; its exit status, or `FAILED` when a step failed (said on stderr)."""
+    try:
+        enter_namespaces(flags)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os._exit(namespace_init(spec, start))
+            except SandboxError as error:
+                sys.stderr.write(f"sandbox: {error}\n")
+            except BaseException as error:  # anything else while setting up is a failed set-up too
+                sys.stderr.write(f"sandbox: setting up failed: {type(error).__name__}: {error}\n")
+            os._exit(FAILED)
+        _relay(pid)
+        return _wait_for(pid, reap_all=False)
+    except SandboxError as error:
+        sys.stderr.write(f"sandbox: {error}\n")
+        return FAILED
 
 
 def connection_file_into_work(spec, argv):
@@ -242,6 +281,16 @@ def connection_file_into_work(spec, argv):
     index = argv.index("-f") + 1
     name = "kernel-connection.json"
     return argv[:index] + [os.path.join(spec["work"], name)] + argv[index + 1:], [[argv[index], name]]
+
+
+def start_zygote(spec, spec_file):
+    """Become the warm-kernel process (`zygote`): in new user, mount, network, IPC and UTS
+    namespaces (no pid namespace: each kernel it forks gets one of its own), with the spec's
+    environment. It hides the kit's folders itself, once it has loaded what it preloads."""
+    enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    zygote = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
+    os.execve(sys.executable, [sys.executable, "-s", zygote, spec_file], spec["env"])
 
 
 def main(arguments):
@@ -257,25 +306,18 @@ def main(arguments):
     separator = arguments.index("--")
     with open(arguments[0]) as handle:
         spec = json.load(handle)
-    argv, extra = connection_file_into_work(spec, arguments[separator + 1:])
-    spec["copy"] = spec.get("copy", []) + extra
+    argv = arguments[separator + 1:]
     group = join_pids_cgroup(spec.get("processes", 256))
-    try:
-        enter_namespaces()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os._exit(namespace_init(spec, argv))
-            except SandboxError as error:
-                sys.stderr.write(f"sandbox: {error}\n")
-            except BaseException as error:  # anything else while setting up is a failed set-up too
-                sys.stderr.write(f"sandbox: setting up failed: {type(error).__name__}: {error}\n")
-            os._exit(FAILED)
-        _relay(pid)
-        return _wait_for(pid, reap_all=False)
-    except SandboxError as error:
-        sys.stderr.write(f"sandbox: {error}\n")
+    if argv == ["zygote"]:  # the group outlives this process: the pool removes it
+        try:
+            start_zygote(spec, arguments[0])
+        except SandboxError as error:
+            sys.stderr.write(f"sandbox: {error}\n")
         return FAILED
+    argv, extra = connection_file_into_work(spec, argv)
+    spec["copy"] = spec.get("copy", []) + extra
+    try:
+        return run_sandboxed(spec, lambda: os.execve(argv[0], argv, spec["env"]))
     finally:
         leave_cgroup(group)
 

@@ -1,0 +1,162 @@
+"""Warm kernels: forked from a preloaded process, each as fresh and as sandboxed as a started one."""
+
+import asyncio
+import json
+import os
+import signal
+
+import psutil
+import pytest
+
+from autograder.grade.autograde import STARTUP_FILES
+from autograder.sandbox.kernel import SandboxedKernelManager
+from autograder.sandbox.policy import Sandbox
+from autograder.sandbox.pool import KernelPool
+
+INLINE = "module://matplotlib_inline.backend_inline"
+
+
+@pytest.fixture
+def pool():
+    pool = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}))
+    yield pool
+    pool.stop()
+
+
+class Kernel:
+    """A kernel forked from `pool`, and a way to run code in it."""
+
+    def __init__(self, pool, files=()):
+        sandbox = Sandbox(memory_bytes=1 << 30, files=list(files), environment={"MPLBACKEND": INLINE})
+        self.manager = SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, pool=pool,
+                                              kernel_name="python3")
+
+    async def __aenter__(self):
+        await self.manager.start_kernel()
+        self.client = self.manager.client()
+        self.client.start_channels()
+        await self.client.wait_for_ready(timeout=60)
+        return self
+
+    async def __aexit__(self, *exc):
+        self.client.stop_channels()
+        await self.manager.shutdown_kernel(now=True)
+
+    async def run(self, code):
+        """The messages `code` published: its printed text, and the mime types it displayed."""
+        printed, shown = [], []
+
+        def hook(message):
+            if message["msg_type"] == "stream":
+                printed.append(message["content"]["text"])
+            elif message["msg_type"] in ("display_data", "execute_result"):
+                shown.extend(message["content"]["data"])
+            elif message["msg_type"] == "error":
+                printed.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+        await self.client.execute_interactive(code, output_hook=hook, timeout=60)
+        return "".join(printed), shown
+
+    async def value(self, expression):
+        printed, _ = await self.run(f"import json as _json; print(_json.dumps({expression}))")
+        return json.loads(printed)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+IDENTITY = ("{'draw': float(__import__('numpy').random.rand()), 'files': sorted(__import__('os').listdir('.'))}")
+TRACES = """
+import builtins, os, subprocess, numpy, sys
+builtins.kit_trace = 'left by the last submission'
+numpy.kit_trace = 1
+os.environ['KIT_TRACE'] = '1'
+open('trace.txt', 'w').write('left')
+sys.modules['kit_trace'] = numpy
+import ctypes
+assert ctypes.CDLL(None).shmget(0x4B4954, 4096, 0o1600) >= 0  # System V memory outlives its process
+subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # kit trace'], start_new_session=True)
+import time; time.sleep(0.5)
+"""
+FIND_TRACES = ("[name for name, found in ("
+               "('builtins', hasattr(__import__('builtins'), 'kit_trace')), "
+               "('numpy', hasattr(__import__('numpy'), 'kit_trace')), "
+               "('environment', 'KIT_TRACE' in __import__('os').environ), "
+               "('file', __import__('os').path.exists('trace.txt')), "
+               "('module', 'kit_trace' in __import__('sys').modules), "
+               "('shared memory', __import__('ctypes').CDLL(None).shmget(0x4B4954, 0, 0) >= 0), "
+               "('process', any('kit trace' in open(f'/proc/{p}/cmdline').read() for p in __import__('os').listdir('/proc') if p.isdigit())),"
+               ") if found]")
+
+
+def test_every_kernel_is_fresh_and_leaves_nothing_to_the_next(pool):
+    async def scenario():
+        async with Kernel(pool) as first:
+            one = await first.value(IDENTITY)
+            await first.run(TRACES)
+            assert await first.value(FIND_TRACES) == ["builtins", "numpy", "environment", "file", "module",
+                                                       "shared memory", "process"]
+        async with Kernel(pool) as second:
+            two = await second.value(IDENTITY)
+            assert await second.value(FIND_TRACES) == []
+        return one, two
+
+    one, two = run(scenario())
+    assert pool.starts == 1  # both came from the same warm process
+    assert one["draw"] != two["draw"]  # numpy drew fresh entropy in each
+    assert one["files"] == two["files"]
+    assert not [p for p in psutil.process_iter(["cmdline"]) if "kit trace" in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_warm_kernel_behaves_like_a_started_one(pool, tmp_path):
+    released = tmp_path / "helper.py"
+    released.write_text("ANSWER = 42\n")
+
+    async def scenario():
+        async with Kernel(pool, files=[(str(released), "helper.py")]) as kernel:
+            facts = await kernel.value(
+                "{'cwd': __import__('os').getcwd(), 'path0': __import__('sys').path[0], "
+                "'home': __import__('os').environ['HOME'], 'execution': __import__('os').environ.get('NBGRADER_EXECUTION'),"
+                "'answer': __import__('helper').ANSWER, 'tmp': __import__('tempfile').gettempdir(), "
+                "'pid': __import__('os').getpid(), 'guarded': __import__('os')._exit.__name__}")
+            printed, shown = await kernel.run("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()")
+            outside, _ = await kernel.run("open('/etc/passwd').read()")
+            return facts, shown, outside
+
+    facts, shown, outside = run(scenario())
+    assert facts["cwd"] == facts["path0"] == facts["home"] and facts["tmp"] == facts["cwd"] + "/.tmp"
+    assert facts["answer"] == 42 and facts["pid"] == 2  # the kernel under its namespace's first process
+    assert facts["guarded"] == "call"  # the start-up files ran
+    assert "image/png" in shown  # matplotlib's inline backend hooked into this kernel's shell
+    assert outside.startswith("PermissionError")
+
+
+def test_the_pool_refills_after_a_kernel_or_the_warm_process_dies(pool):
+    async def scenario():
+        async with Kernel(pool) as doomed:
+            doomed.client.execute("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+            for _ in range(100):
+                if not await doomed.manager.is_alive():
+                    break
+                await asyncio.sleep(0.1)
+            assert not await doomed.manager.is_alive()
+        async with Kernel(pool) as after_kernel:
+            assert await after_kernel.value("1 + 1") == 2
+        os.kill(pool.process.pid, signal.SIGKILL)
+        pool.process.wait()
+        async with Kernel(pool) as after_pool:
+            assert await after_pool.value("2 + 2") == 4
+
+    run(scenario())
+    assert pool.starts == 2
+
+
+def test_the_warm_process_holds_no_student_code_and_one_thread(pool):
+    async def scenario():
+        async with Kernel(pool) as kernel:
+            await kernel.run("import numpy; numpy.kit_trace = 1")
+    run(scenario())
+    zygote = psutil.Process(pool.process.pid)
+    assert zygote.num_threads() == 1  # fork copies one thread: nothing may run beside it
+    assert not [child for child in zygote.children(recursive=True) if child.is_running()
+                and child.status() != psutil.STATUS_ZOMBIE]
