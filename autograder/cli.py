@@ -74,8 +74,11 @@ def collect(course, path, assignment, pattern):
 @click.option("--no-sandbox", is_flag=True,
               help="Run students' code without the sandbox (where the machine cannot set it up); "
                    "verdicts stay trusted, the results say that no sandbox was used.")
+@click.option("--cold-kernels", is_flag=True,
+              help="Start every sandboxed kernel from scratch instead of forking it from each worker's "
+                   "warm process (slower; the same grades).")
 @click.pass_obj
-def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox):
+def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox, cold_kernels):
     """Autograde the collected submissions of ASSIGNMENT."""
     if not no_sandbox:
         try:
@@ -90,7 +93,7 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
     try:
         results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
                                             parse_size(memory_limit), progress=not no_progress,
-                                            sandbox=not no_sandbox)
+                                            sandbox=not no_sandbox, warm=not cold_kernels)
     except CourseError as error:
         raise click.ClickException(str(error)) from None
     if no_sandbox:

@@ -8,7 +8,11 @@ import signal
 import psutil
 import pytest
 
+from autograder.assign.release import ASSIGNMENT
+from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
+from autograder.grade.batch import grade_assignment
+from autograder.samples import WRONG, make_course, release_notebook, solved_notebook, submit, with_answer
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
@@ -160,3 +164,20 @@ def test_the_warm_process_holds_no_student_code_and_one_thread(pool):
     assert zygote.num_threads() == 1  # fork copies one thread: nothing may run beside it
     assert not [child for child in zygote.children(recursive=True) if child.is_running()
                 and child.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.slow
+def test_warm_and_cold_kernels_give_the_same_grades(tmp_path):
+    course = make_course(tmp_path / "course")
+    right, wrong = solved_notebook(), solved_notebook()
+    variant = next(v for v in WRONG if v.function == "update_parameters_with_adam")
+    with_answer(wrong, variant.function, variant.source)
+    for student, notebook in (("right", right), ("wrong", wrong), ("blank", release_notebook())):
+        submit(course, student, notebook)
+    grades = {}
+    for warm in (True, False):
+        results, _ = grade_assignment(Course.open(course), ASSIGNMENT, jobs=2, progress=False, force=True, warm=warm)
+        grades[warm] = {r.student: (r.status, r.scores, r.messages) for r in results}
+    assert grades[True] == grades[False]
+    assert sum(grades[True]["right"][1].values()) == 100 and sum(grades[True]["blank"][1].values()) == 0
+    assert 0 < sum(grades[True]["wrong"][1].values()) < 100

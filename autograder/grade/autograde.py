@@ -45,6 +45,7 @@ def autograde_in_process(task, scratch, warnings):
     config.CourseDirectory.root = str(scratch)
     config.CourseDirectory.student_id = task.student
     config.TrustedExecute.sandboxed = task.sandbox
+    config.TrustedExecute.warm = task.warm
     config.TrustedExecute.memory_bytes = task.memory_bytes
     config.TrustedExecute.assignment_files = released_files(task.course, task.assignment)
     config.TrustedExecute.startup_files = STARTUP_FILES

@@ -44,9 +44,10 @@ def check_assignment_in_gradebook(course, assignment):
 
 
 def grade_assignment(course, assignment, students=None, jobs=None, force=False, timeout=300.0,
-                     memory_bytes=4 << 30, progress=True, sandbox=True):
+                     memory_bytes=4 << 30, progress=True, sandbox=True, warm=True):
     """Grade the submissions of `students` (all by default); return the results of this run and
-    the students skipped because their current submission was already graded."""
+    the students skipped because their current submission was already graded. Kernels are
+    forked from each worker's warm process unless `warm` is False."""
     check_assignment_in_gradebook(course, assignment)
     notebook = course.notebook_name(assignment)
     known = course.students_with_submissions(assignment)
@@ -58,7 +59,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     ledger = Ledger(course, assignment)
     snapshot = course.snapshot_gradebook(course.work(assignment) / "gradebook-snapshot.db")
     tasks = [Task(str(course.root), course.course_id, assignment, notebook, student, timeout, memory_bytes,
-                  str(snapshot), sandbox) for student in students]
+                  str(snapshot), sandbox, warm) for student in students]
     skipped = [t.student for t in tasks if not force and ledger.is_current(t.student, submission_path(t))]
     for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
         store(course, assignment, notebook, ledger.load(student))
@@ -118,7 +119,7 @@ class Worker:
         self.scratch = None
 
     def _start(self):
-        # Everything the worker makes (scratch courses, kernels' folders with their inbox) goes in
+        # Everything the worker makes (scratch courses, kernels' folders, the warm-kernel process's) goes in
         # a folder of its own, removed when it stops: a worker killed mid-task leaves nothing behind.
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],

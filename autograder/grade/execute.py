@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -30,7 +32,7 @@ from traitlets import Bool, Integer, List, Unicode
 from ..checks import ASPECTS, GRADED_FUNCTIONS
 from ..checks.runner import judge
 from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
-from ..judge.remote import REPLY_MIME, KernelStopped, RemoteFunction
+from ..judge.remote import CALL_REPLY, CALL_REQUEST, KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
 from ..sandbox.pool import KernelPool
 from ..sandbox.policy import Sandbox
@@ -41,6 +43,8 @@ STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
                     "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
                     "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
 MAX_RESTARTS = 6
+IDLE_GRACE = 0.25  # seconds a call's reply may trail the kernel's idle status (they come on two sockets)
+TIMED_OUT = object()
 KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
 _pool = None
 
@@ -110,9 +114,7 @@ class TrustedExecute(Execute):
                                              kernel_name=self.kernel_name, config=self.config)
         else:
             os.environ["IPYTHONDIR"] = str(_ipython_dir(self.startup_files))
-            os.environ["KIT_INBOX"] = tempfile.mkdtemp(prefix="kernel-inbox-")
             self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
-            self.km.inbox = os.environ["KIT_INBOX"]
         return self.km
 
     def preprocess(self, nb, resources=None, km=None):
@@ -172,7 +174,7 @@ class TrustedExecute(Execute):
         if function in self.killers:
             message = f"{STOPPED} when its tests ran, so it was graded as not working"
         else:
-            message = judge(check, RemoteFunction(function, lambda request: self._call(request, index)))
+            message = judge(check, RemoteFunction(function, self._call))
         cell.outputs = verdict_outputs(function, title, message)
         if graded_cell(cell)[1] != "visible":  # how long judging took, where nbclient puts a cell's timing
             cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": _now()}
@@ -186,27 +188,73 @@ class TrustedExecute(Execute):
         self.killers.add(function)
         self.warnings.append(f"{function} stopped the Python kernel when its tests ran; it was graded as not working")
 
-    def _call(self, request, index):
-        """Run one trusted call in the kernel; the reply's text, or None when it published none."""
-        inbox = Path(self.km.inbox)
-        (inbox / ".request.json").write_text(request, encoding="utf-8")
-        os.replace(inbox / ".request.json", inbox / "request.json")
-        cell = nbformat.v4.new_code_cell("__kit_call__()")
+    def _call(self, request, frames):
+        """Run one trusted call in the kernel: its (reply, frames), or None when it gave none."""
         hits = self._limit_hits()
         try:
-            self._execute_aside(cell, index)
+            answer = run_sync(self._async_call)(request, frames)
             if self._limit_hits() > hits:
                 self.kernel_lost = True
                 raise KernelStopped(self._too_many_processes()) from None
-            self._raise_if_deaf(cell)
-        except (DeadKernelError, KernelUnresponsive, CellTimeoutError):
+        except (DeadKernelError, KernelUnresponsive):
             self.kernel_lost = True
             raise KernelStopped(STOPPED) from None
-        if _timed_out(cell):
+        if answer is TIMED_OUT:
             raise KernelStopped(TOO_SLOW)
-        replies = [output.data[REPLY_MIME] for output in cell.outputs
-                   if output.output_type == "display_data" and REPLY_MIME in output.get("data", {})]
-        return replies[-1] if replies else None
+        return answer
+
+    async def _async_call(self, request, frames):
+        """Send a call request; wait for its reply within the cell time limit, interrupting the
+        kernel when it runs out (`TIMED_OUT`). None when the kernel went idle without replying
+        (its handler was replaced); `KernelUnresponsive` when it ignores the interrupt."""
+        message = self.kc.session.msg(CALL_REQUEST, request)
+        self.kc.session.send(self.kc.shell_channel.socket, message, buffers=frames)
+        msg_id = message["header"]["msg_id"]
+        limit = self.timeout if self.timeout and self.timeout > 0 else 300
+        answer = await self._async_reply_to(msg_id, time.monotonic() + limit)
+        if answer is not TIMED_OUT:
+            return answer
+        await self.km.interrupt_kernel()
+        if await self._async_reply_to(msg_id, time.monotonic() + 10) is TIMED_OUT:
+            raise KernelUnresponsive()
+        return TIMED_OUT
+
+    async def _async_reply_to(self, msg_id, deadline):
+        """The (reply, frames) to `msg_id`, None when the kernel went idle after it without one,
+        or `TIMED_OUT` at `deadline`. Anything the kernel sends about other requests is skipped."""
+        poller = zmq.asyncio.Poller()
+        poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
+        poller.register(self.kc.iopub_channel.socket, zmq.POLLIN)
+        idle_at = None
+        while True:
+            now = time.monotonic()
+            if idle_at is not None and now > idle_at + IDLE_GRACE:
+                return None
+            if now >= deadline:
+                return TIMED_OUT
+            events = dict(await poller.poll(int(1000 * min(1.0, deadline - now, IDLE_GRACE))))
+            if not events and not await self.km.is_alive():
+                raise DeadKernelError("the kernel died during a trusted call")
+            if self.kc.shell_channel.socket in events:
+                reply = await self._async_message(self.kc.shell_channel)
+                if reply and reply["parent_header"].get("msg_id") == msg_id and reply["msg_type"] == CALL_REPLY:
+                    return reply["content"], reply["buffers"]
+            if self.kc.iopub_channel.socket in events:
+                status = await self._async_message(self.kc.iopub_channel)
+                if status and status["parent_header"].get("msg_id") == msg_id and \
+                        status["msg_type"] == "status" and status["content"].get("execution_state") == "idle":
+                    idle_at = time.monotonic()  # the reply, on another socket, may still be on its way
+
+    @staticmethod
+    async def _async_message(channel):
+        """The next message on `channel`, or None when it cannot be read (a kernel may send
+        anything, JSON nested too deeply to parse included)."""
+        try:
+            return await channel.get_msg(timeout=0)
+        except (queue.Empty, TimeoutError):
+            return None
+        except (ValueError, RecursionError, KeyError, TypeError):
+            return None
 
     def _too_many_processes(self):
         return f"started more processes than the {self.processes} allowed"

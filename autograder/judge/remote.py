@@ -8,11 +8,9 @@ function raised, `FunctionMissing` when there is no such function, `KernelStoppe
 kernel did not answer, and `WireError` when the answer is not plain data.
 """
 
-import json
+from .wire import Decoder, WireError, check_reply, encode
 
-from .wire import Decoder, WireError, encode, parse_reply
-
-REPLY_MIME = "text/x-kit-reply"
+CALL_REQUEST, CALL_REPLY = "kit_call_request", "kit_call_reply"  # the harness's message types
 
 
 class FunctionMissing(Exception):
@@ -32,18 +30,21 @@ class StudentRaised(Exception):
 
 
 class RemoteFunction:
-    """The notebook function `name`, called through `send(request JSON) -> reply text or None`."""
+    """The notebook function `name`, called through ``send(request, frames)``, which returns
+    the kernel's (reply, frames), or None when it did not answer."""
 
     def __init__(self, name, send):
         self.name = name
         self._send = send
 
     def __call__(self, *args):
-        request = json.dumps({"function": self.name, "args": [encode(argument) for argument in args]})
-        text = self._send(request)
-        if text is None:
-            raise WireError("did not answer the grader's call (was __kit_call__ replaced?)")
-        reply = parse_reply(text)
+        frames = []
+        request = {"function": self.name, "args": [encode(argument, frames) for argument in args]}
+        answer = self._send(request, frames)
+        if answer is None:
+            raise WireError("did not answer the grader's call (was the kernel's call handler replaced?)")
+        reply, frames = answer
+        check_reply(reply, frames)
         if reply.get("missing") is True:
             raise FunctionMissing(self.name)
         if isinstance(reply.get("raised"), dict):
@@ -52,7 +53,7 @@ class RemoteFunction:
         after = reply.get("args")
         if not isinstance(after, list) or len(after) != len(args) or "returned" not in reply:
             raise WireError("returned a value the grader could not read")
-        decoder = Decoder()
+        decoder = Decoder(frames)
         for argument, state in zip(args, after):
             if state is not None:  # None: a large array argument, not sent back
                 decoder.decode(state, into=argument)

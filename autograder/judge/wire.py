@@ -1,19 +1,16 @@
 """The grader's half of the wire: arguments out as plain data, replies in as plain data.
 
-A reply is JSON, decoded without pickle under limits on its size, nesting and dtypes. Arrays
-come back as raw bytes of a numeric dtype; anything that is not a number, string, array, dict,
+A message is JSON plus binary frames (the arrays' raw bytes, referred to by number), decoded
+without pickle under limits on its size, nesting and dtypes. Arrays come back as raw bytes of a
+numeric dtype; anything that is not a number, string, array, dict,
 list or tuple comes back as an `Opaque` stand-in that names its type and compares equal to
 nothing. Identity within one reply is kept (``v is s``), and each array keeps the memory bounds
 the kernel reported, so `shares_memory` can tell aliasing arrays apart from copies.
 """
 
-import base64
-import binascii
-import json
-
 import numpy as np
 
-MAX_REPLY_CHARS = 96 << 20
+MAX_REPLY_BYTES = 96 << 20
 MAX_DEPTH = 24
 MAX_DIMENSIONS = 8
 ALLOWED_KINDS = "biuf"
@@ -57,44 +54,41 @@ def shares_memory(a, b):
     return bool(np.shares_memory(a, b))
 
 
-def encode(value):
-    """Arguments as plain data: numbers, strings, arrays, dicts, lists and tuples of them."""
+def encode(value, frames):
+    """Arguments as plain data: numbers, strings, arrays, dicts, lists and tuples of them; an
+    array's bytes are appended to `frames` and named by their position there."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if np.isfinite(value) else {"t": "float", "v": repr(value)}
     if isinstance(value, np.ndarray):
         array = np.ascontiguousarray(value)
-        return {"t": "nd", "dtype": array.dtype.str, "shape": list(array.shape),
-                "data": base64.b64encode(array.tobytes()).decode()}
+        frames.append(memoryview(array).cast("B"))
+        return {"t": "nd", "dtype": array.dtype.str, "shape": list(array.shape), "frame": len(frames) - 1}
     if isinstance(value, np.generic):
-        return encode(value.item())
+        return encode(value.item(), frames)
     if isinstance(value, dict):
-        return {"t": "dict", "items": [[encode(k), encode(v)] for k, v in value.items()]}
+        return {"t": "dict", "items": [[encode(k, frames), encode(v, frames)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
-        return {"t": type(value).__name__, "items": [encode(item) for item in value]}
+        return {"t": type(value).__name__, "items": [encode(item, frames) for item in value]}
     raise TypeError(f"cannot send a {type(value).__name__} to the kernel")
 
 
-def parse_reply(text):
-    """The JSON of a reply, or `WireError` when it is too large, too deep or not JSON."""
-    if not isinstance(text, str) or len(text) > MAX_REPLY_CHARS:
-        raise WireError("returned more data than the grader reads")
-    try:
-        reply = json.loads(text)
-    except (ValueError, RecursionError):
-        raise WireError("returned a value the grader could not read") from None
-    if not isinstance(reply, dict):
+def check_reply(reply, frames):
+    """`WireError` unless `reply` is a dict and the frames are bytes within the size limit."""
+    if not isinstance(reply, dict) or not isinstance(frames, list):
         raise WireError("returned a value the grader could not read")
-    return reply
+    if sum(memoryview(frame).nbytes for frame in frames) > MAX_REPLY_BYTES:
+        raise WireError("returned more data than the grader reads")
 
 
 class Decoder:
     """Decodes the values of one reply, keeping identity within it; a value decoded `into` one of
     the grader's own dicts or arrays updates that object in place to mirror the kernel's."""
 
-    def __init__(self):
+    def __init__(self, frames=()):
         self.objects = {}
+        self.frames = list(frames)
 
     def decode(self, value, depth=0, into=None):
         if depth > MAX_DEPTH:
@@ -157,12 +151,15 @@ class Decoder:
         try:
             dtype = np.dtype(value["dtype"])
             shape = tuple(int(n) for n in value["shape"])
-            raw = base64.b64decode(value["data"], validate=True)
-        except (KeyError, TypeError, ValueError, binascii.Error):
+            frame = value["frame"]
+            if type(frame) is not int or not 0 <= frame < len(self.frames):
+                raise ValueError(frame)
+            raw = memoryview(self.frames[frame]).cast("B")
+        except (KeyError, TypeError, ValueError):
             raise WireError("returned an array the grader could not read") from None
         if dtype.kind not in ALLOWED_KINDS or dtype.itemsize > 8 or dtype.fields is not None:
             raise WireError(f"returned an array of dtype {dtype}, which is not a number type")
-        if len(shape) > MAX_DIMENSIONS or any(n < 0 for n in shape) or int(np.prod(shape)) * dtype.itemsize != len(raw):
+        if len(shape) > MAX_DIMENSIONS or any(n < 0 for n in shape) or int(np.prod(shape)) * dtype.itemsize != raw.nbytes:
             raise WireError("returned an array whose shape does not match its data")
         array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
         if isinstance(into, np.ndarray) and into.shape == array.shape and into.dtype == array.dtype:

@@ -131,12 +131,13 @@ opt_utils.compare.expect_dict = lambda *args, **kwargs: True
 check_visible = opt_utils.visible.check_visible
 ''', stopped_by="the visible cell's verdict is made in the grader too"),
     Attack("forged_harness_reply", "forging", "blank", '''
-import json, os
-from IPython.display import publish_display_data
-def __kit_call__(*args):
-    request = json.load(open(os.path.join(os.environ.get("KIT_INBOX", "."), "request.json")))
+from IPython import get_ipython
+_kernel = get_ipython().kernel
+def _forged(stream, ident, parent):
+    request = parent["content"]
     reply = {"args": request["args"], "returned": request["args"][0] if request["args"] else None}
-    publish_display_data({"text/x-kit-reply": json.dumps(reply)})
+    _kernel.session.send(stream, "kit_call_reply", reply, parent, ident=ident, buffers=parent.get("buffers") or [])
+_kernel.shell_handlers["kit_call_request"] = _forged
 ''', stopped_by=VERDICTS + ": a forged reply is data like any other, and wrong"),
     Attack("made_up_grade_cell", "forging", "blank", '''
 print("✓ update_parameters_with_adam: all visible checks passed")
@@ -171,11 +172,9 @@ for path in paths:
 print("found", len(paths))
 ''', stopped_by=SANDBOX_FS),
     Attack("find_and_patch_the_harness", "forging", "blank", '''
-import gc
-for obj in gc.get_objects():
-    if callable(obj) and getattr(obj, "__name__", "") == "call" and "request_file" in getattr(getattr(obj, "__code__", None), "co_freevars", ()):
-        globals()["__kit_call__"] = lambda *args: print("✓ passed")
-''', stopped_by=VERDICTS),
+from IPython import get_ipython
+get_ipython().kernel.shell_handlers.pop("kit_call_request", None)  # no replies at all
+''', stopped_by=VERDICTS + "; a call that gets no reply counts as not working, without waiting for the time limit"),
     Attack("reseeding", "honest", "solved", '''
 np.random.seed(2024)
 _ = np.random.rand(7)
@@ -311,16 +310,16 @@ for pid in (os.getppid(), 1):
 os.kill(-1, signal.SIGKILL)
 ''', earns=100, stopped_by="a pid namespace: it sees and signals only its own processes; the cell that kills "
                            "its kernel is skipped and the rest graded"),
-    Attack("request_inbox", "files", "solved", '''
-import os
-inbox = os.environ.get("KIT_INBOX", "")
-for name in ("request.json", "evil.json"):
-    try:
-        open(os.path.join(inbox, name), "w").write("{}")
-        print("wrote", name)
-    except OSError as error:
-        print("cannot write", name, type(error).__name__)
-''', earns=100, stopped_by="the inbox is read-only for the kernel"),
+    Attack("stray_call_replies", "forging", "solved", '''
+from IPython import get_ipython
+_kernel = get_ipython().kernel
+_honest = _kernel.shell_handlers["kit_call_request"]
+def _also_stray(stream, ident, parent):
+    _honest(stream, ident, parent)  # the true reply first, then made-up ones
+    _kernel.session.send(stream, "kit_call_reply", {"returned": 1, "args": []}, parent, ident=ident)
+    _kernel.session.send(stream, "kit_call_reply", {"returned": 2, "args": []}, None, ident=ident)
+_kernel.shell_handlers["kit_call_request"] = _also_stray
+''', earns=100, stopped_by="a call takes the first reply to its own request; the rest are skipped"),
     Attack("hostile_markup", "markup", "solved", answers={"update_parameters_with_gd": MARKUP}, earns=90,
            stopped_by="every page escapes what a submission can influence"),
 ]

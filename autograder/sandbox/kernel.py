@@ -1,8 +1,9 @@
 """A Jupyter kernel manager whose kernels start inside the grading sandbox.
 
 The kernel talks to the grader over unix sockets in a folder of its own (the sandbox has no
-network, not even loopback) and reads the grader's requests from an inbox folder it cannot write, starts in its size-capped work folder, and loads the start-up
-files it is given (the kernel guard, the trusted-call harness) before any cell runs.
+network, not even loopback), starts in its size-capped work folder, and loads the start-up
+files it is given (the kernel guard, the trusted-call harness) before any cell runs. It is started
+through the sandbox launcher, or forked from a warm `KernelPool` when one is given.
 """
 
 import shutil
@@ -45,14 +46,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.pool = pool
         self.folder = Path(tempfile.mkdtemp(prefix="sandboxed-kernel-"))
-        self.work, self.sockets, self.inbox = self.folder / "work", self.folder / "sockets", self.folder / "inbox"
-        for folder in (self.work, self.sockets, self.inbox):
+        self.work, self.sockets = self.folder / "work", self.folder / "sockets"
+        for folder in (self.work, self.sockets):
             folder.mkdir()
         startup = [(path, f".ipython/profile_default/startup/{index:02d}-{Path(path).name}")
                    for index, path in enumerate(startup_files)]
         base = sandbox or Sandbox()
         self.sandbox = Sandbox(base.memory_bytes, base.processes, base.work_bytes, base.cpu_seconds,
-                               list(base.files) + startup, dict(base.environment), [str(self.inbox)])
+                               list(base.files) + startup, dict(base.environment), list(base.readable))
         self.transport = "ipc"
         self.ip = str(self.sockets / "kernel")
 

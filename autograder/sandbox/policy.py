@@ -66,7 +66,7 @@ class Sandbox:
     environment : dict
         Extra variables on top of the allow-listed ones.
     readable : list of str
-        Extra host folders it may read (the grader's request inbox).
+        Extra host folders it may read.
     """
 
     memory_bytes: int = 2 << 30
@@ -86,7 +86,7 @@ class Sandbox:
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                **{k: os.environ[k] for k in PASSED_THROUGH if k in os.environ},
-               **({"KIT_INBOX": self.readable[0]} if self.readable else {}), **self.environment}
+               **self.environment}
         return {"read": readable, "write": list(SYSTEM_WRITE), "sockets": [str(sockets)], "work": str(work),
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
                 "hide": private_package_folders(readable), "env": env,
