@@ -1,33 +1,45 @@
-"""nbgrader's Autograde converter, run in this process on one scratch course, with trusted verdicts.
+"""nbgrader's autograde steps for one assignment, built once per worker and run on each submission in memory.
 
-The converter is nbgrader's own (sanitizing, overwriting the read-only cells, saving grades into
-the gradebook, the autograded notebook); its Execute step is replaced by `TrustedExecute`, which
-runs the notebook in a sandboxed kernel and judges every graded cell here.
+nbgrader's ``Autograde`` converter, run for every submission, copies a course, opens the
+gradebook about ten times, writes and reads the notebook twice and commits each grade on its
+own: most of a submission's cost once its kernel is warm. `Autograder` keeps what decides a
+grade and drops the rest. It runs the converter's own preprocessors, in the converter's order
+and with the course's configuration (``c.Autograde.sanitize_preprocessors`` and
+``autograde_preprocessors`` included), with these changes:
+
+- ``Execute`` is `TrustedExecute`: a sandboxed kernel, verdicts made here;
+- ``OverwriteCells`` and ``OverwriteKernelspec`` read the assignment's cells from a gradebook
+  opened once per worker (`AssignmentCells`), not once per notebook;
+- ``SaveAutoGrades`` and ``AssignLatePenalties``, which write into the gradebook, are left to the
+  coordinator, the gradebook's only writer (`store`): a graded cell's score is nbgrader's own
+  ``determine_grade``, the very value SaveAutoGrades stores;
+- ``CheckCellMetadata`` is redundant: `repair` has already put every graded cell's metadata
+  back as released.
 """
 
+import json
 import logging
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
-from nbgrader.converters.base import NbGraderException
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import CheckCellMetadata, Execute
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, NbGraderPreprocessor,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
 
-from .execute import TrustedExecute
+from .execute import KERNEL_ENVIRONMENT, TrustedExecute
 
 # Run in the kernel, never imported here: the guard against os._exit, then the trusted-call harness.
 STARTUP_FILES = [str(Path(__file__).with_name("kernel_guard.py")),
                  str(Path(__file__).parent.parent / "judge" / "harness.py")]
-
-
-class _Captured(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
+LEFT_TO_THE_COORDINATOR = (SaveAutoGrades, AssignLatePenalties, CheckCellMetadata)
+LOG = logging.getLogger("autograder")
 
 
 def released_files(course, assignment):
@@ -36,40 +48,158 @@ def released_files(course, assignment):
     return [f"{path}={path.relative_to(release)}" for path in sorted(release.iterdir()) if path.suffix != ".ipynb"]
 
 
-def autograde_in_process(task, scratch, warnings):
-    """nbgrader's autograde of `task` in the scratch course: "ok" or nbgrader's error.
+class AssignmentCells:
+    """The assignment's notebooks and cells as the gradebook holds them, each looked up once:
+    what OverwriteCells and OverwriteKernelspec ask a gradebook for. The gradebook stays open."""
 
-    What the kernel run noticed (a cell that killed the kernel, say) is added to `warnings`.
+    def __init__(self, db_url, course_id):
+        self.gradebook = Gradebook(db_url, course_id)
+        self.found = {}
+
+    def _found(self, method, *key):
+        if (method, key) not in self.found:
+            try:
+                self.found[method, key] = getattr(self.gradebook, method)(*key), None
+            except MissingEntry as missing:
+                self.found[method, key] = None, missing
+        found, missing = self.found[method, key]
+        if missing is not None:
+            raise missing
+        return found
+
+    def find_notebook(self, notebook, assignment):
+        return self._found("find_notebook", notebook, assignment)
+
+    def find_source_cell(self, name, notebook, assignment):
+        return self._found("find_source_cell", name, notebook, assignment)
+
+    def find_graded_cell(self, name, notebook, assignment):
+        return self._found("find_graded_cell", name, notebook, assignment)
+
+    def find_task_cell(self, name, notebook, assignment):
+        return self._found("find_task_cell", name, notebook, assignment)
+
+    def close(self):
+        self.gradebook.close()
+
+
+class SharedOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, reading the worker's `AssignmentCells`."""
+
+    cells = None
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.cells
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+class SharedOverwriteKernelspec(OverwriteKernelspec):
+    """nbgrader's OverwriteKernelspec, reading the worker's `AssignmentCells`."""
+
+    cells = None
+
+    def preprocess(self, nb, resources):
+        kernelspec = self.cells.find_notebook(resources["nbgrader"]["notebook"], resources["nbgrader"]["assignment"]).kernelspec
+        if kernelspec:
+            nb.metadata["kernelspec"] = json.loads(kernelspec)
+        return nb, resources
+
+
+REPLACED = {Execute: TrustedExecute, OverwriteCells: SharedOverwriteCells, OverwriteKernelspec: SharedOverwriteKernelspec}
+
+
+class Autograder:
+    """Autograde one assignment's submissions, one notebook at a time, in this process.
+
+    Parameters
+    ----------
+    course : str
+        The course directory (its ``nbgrader_config.py`` and ``release/`` are read).
+    course_id, assignment, notebook : str
+        Whose cells to look up, and the notebook's file name.
+    gradebook : str
+        A gradebook file holding the assignment (a snapshot of the course's).
+    sandboxed, warm : bool
+        Kernels in the sandbox; forked from the worker's warm process.
+    memory_bytes : int
+        Address-space limit of the kernel.
     """
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(scratch)).load_config()
-    config.CourseDirectory.root = str(scratch)
-    config.CourseDirectory.student_id = task.student
-    config.TrustedExecute.sandboxed = task.sandbox
-    config.TrustedExecute.warm = task.warm
-    config.TrustedExecute.memory_bytes = task.memory_bytes
-    config.TrustedExecute.assignment_files = released_files(task.course, task.assignment)
-    config.TrustedExecute.startup_files = STARTUP_FILES
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = task.assignment
-    converter = Autograde(coursedir=coursedir, config=config)
-    # `repair` has already put every graded cell's nbgrader metadata back as released and removed
-    # it from any other cell, so nbgrader's schema check of every cell (twice) is redundant here.
-    converter.sanitize_preprocessors = [p for p in converter.sanitize_preprocessors if p is not CheckCellMetadata]
-    converter.autograde_preprocessors = [TrustedExecute if p is Execute else p
-                                         for p in converter.autograde_preprocessors if p is not CheckCellMetadata]
-    converter.force = True
-    captured = _Captured()
-    converter.log.addHandler(captured)  # nbgrader's preprocessors log to the same (traitlets) logger
-    TrustedExecute.last_warnings = []
-    try:
-        converter.start()
-    except NbGraderException:
-        pass
-    finally:
-        converter.log.removeHandler(captured)
-    warnings.extend(TrustedExecute.last_warnings)
-    if (Path(scratch) / "autograded" / task.student / task.assignment / task.notebook).is_file() and \
-            not any("error processing" in line for line in captured.lines):
-        return "ok"
-    errors = [line for line in captured.lines if "rror" in line and "Please see" not in line]
-    return ((errors or captured.lines or ["nbgrader failed"])[0])[:300]
+
+    def __init__(self, course, course_id, assignment, notebook, gradebook, sandboxed=True, warm=True,
+                 memory_bytes=4 << 30):
+        self.course, self.assignment, self.notebook_id = Path(course), assignment, Path(notebook).stem
+        self.config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        self.config.TrustedExecute.sandboxed = sandboxed
+        self.config.TrustedExecute.warm = warm
+        self.config.TrustedExecute.memory_bytes = memory_bytes
+        self.config.TrustedExecute.assignment_files = released_files(course, assignment)
+        self.config.TrustedExecute.startup_files = STARTUP_FILES
+        self.db_url, self.course_id = f"sqlite:///{gradebook}", course_id
+        self.cells = AssignmentCells(self.db_url, course_id)
+        self.steps = [self._step(kind) for kind in self._kinds("sanitize_preprocessors")]
+        self.grading = [self._step(kind) for kind in self._kinds("autograde_preprocessors")]
+
+    def _kinds(self, name):
+        configured = self.config.Autograde.get(name)
+        kinds = configured if configured is not None else Autograde.class_traits()[name].default_value
+        kinds = [import_item(kind) if isinstance(kind, str) else kind for kind in kinds]
+        return [REPLACED.get(kind, kind) for kind in kinds if kind not in LEFT_TO_THE_COORDINATOR]
+
+    def _step(self, kind):
+        step = kind(config=self.config)
+        if hasattr(step, "cells"):
+            step.cells = self.cells
+        return step
+
+    def grade(self, notebook, student):
+        """(the autograded notebook, {grade_id: score}, warnings) of `notebook`, submitted by `student`."""
+        with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
+            resources = {"unique_key": self.notebook_id, "output_files_dir": f"{self.notebook_id}_files",
+                         "metadata": {"name": self.notebook_id, "path": self._released_copy(folder)},
+                         "nbgrader": {"student": student, "assignment": self.assignment,
+                                      "notebook": self.notebook_id, "db_url": self.db_url}}
+            TrustedExecute.last_warnings = []
+            for step in self.steps:
+                notebook, resources = step(notebook, resources)
+            with utils.setenv(**KERNEL_ENVIRONMENT):  # as nbgrader's converter runs the autograde steps
+                for step in self.grading:
+                    notebook, resources = step(notebook, resources)
+        scores = {cell.metadata.nbgrader["grade_id"]: float(utils.determine_grade(cell, LOG)[0] or 0.0)
+                  for cell in notebook.cells if utils.is_grade(cell)}
+        return notebook, scores, list(TrustedExecute.last_warnings)
+
+    def _released_copy(self, folder):
+        """A folder holding the released files, where an unsandboxed kernel starts (a sandboxed
+        one gets its own copy in its work folder)."""
+        for pair in self.config.TrustedExecute.assignment_files:
+            source, relative = pair.split("=", 1)
+            copy = shutil.copytree if os.path.isdir(source) else shutil.copyfile
+            copy(source, os.path.join(folder, relative))
+        return folder
+
+    def close(self):
+        self.cells.close()
+
+
+_current = {}
+
+
+def autograder_for(task):
+    """This process's `Autograder` for `task`'s assignment and options, built on first use."""
+    key = (task.course, task.course_id, task.assignment, task.notebook, task.gradebook, task.sandbox, task.warm,
+           task.memory_bytes)
+    if key not in _current:
+        for stale in _current.values():
+            stale.close()
+        _current.clear()
+        _current[key] = Autograder(task.course, task.course_id, task.assignment, task.notebook,
+                                   task.gradebook or str(Path(task.course) / "gradebook.db"),
+                                   task.sandbox, task.warm, task.memory_bytes)
+    return _current[key]

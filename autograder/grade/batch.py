@@ -61,9 +61,23 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     tasks = [Task(str(course.root), course.course_id, assignment, notebook, student, timeout, memory_bytes,
                   str(snapshot), sandbox, warm) for student in students]
     skipped = [t.student for t in tasks if not force and ledger.is_current(t.student, submission_path(t))]
-    for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
-        store(course, assignment, notebook, ledger.load(student))
-    pending = [t for t in tasks if t.student not in skipped]
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
+            store(course, assignment, notebook, ledger.load(student), gradebook)
+        results = _grade_pending([t for t in tasks if t.student not in skipped], jobs, memory_bytes, progress,
+                                 lambda result: _keep(course, assignment, notebook, ledger, result, gradebook))
+    return results, skipped
+
+
+def _keep(course, assignment, notebook, ledger, result, gradebook):
+    """Store one result: ledger first, then the manifest, the gradebook and autograded/."""
+    ledger.save(result)
+    record_in_manifest(course, assignment, result)
+    store(course, assignment, notebook, result, gradebook)
+
+
+def _grade_pending(pending, jobs, memory_bytes, progress, keep):
+    """Grade `pending` tasks with `jobs` workers, calling `keep` on each result in this thread."""
     results = []
     jobs = jobs or os.cpu_count() or 1
     workers = queue.Queue()
@@ -78,19 +92,18 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
             workers.put(worker)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
-            tqdm(total=len(pending), disable=not progress, unit="submission", desc=f"grading {assignment}") as bar:
+            tqdm(total=len(pending), disable=not progress, unit="submission",
+                 desc=f"grading {pending[0].assignment}" if pending else "grading") as bar:
         futures = {pool.submit(grade, task): task for task in pending}
         for future in as_completed(futures):
             result = future.result()
-            ledger.save(result)
-            record_in_manifest(course, assignment, result)
-            store(course, assignment, notebook, result)
+            keep(result)
             results.append(result)
             bar.update()
             bar.set_postfix_str(status_counts(results))
     while not workers.empty():
         workers.get().stop()
-    return results, skipped
+    return results
 
 
 SCRATCH_PREFIX = "grading-worker-"

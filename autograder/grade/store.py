@@ -99,9 +99,17 @@ def _ledger_key(path):
     return path.read_bytes()
 
 
-def store(course, assignment, notebook, result):
-    """Write `result` into the gradebook and autograded/ (the ledger must already hold it)."""
-    _store_grades(course, assignment, result)
+def store(course, assignment, notebook, result, gradebook=None):
+    """Write `result` into the gradebook and autograded/ (the ledger must already hold it).
+
+    `gradebook`: an open `Gradebook` of the course to use (a run storing many results keeps one
+    open); by default one is opened for this result.
+    """
+    if gradebook is None:
+        with Gradebook(course.db_url, course.course_id) as opened:
+            _store_grades(course, assignment, result, opened)
+    else:
+        _store_grades(course, assignment, result, gradebook)
     if result.autograded_notebook:
         _store_autograded(course, assignment, notebook, result)
 
@@ -111,20 +119,24 @@ def _timestamp(course, assignment, student):
     return parse_utc(path.read_text().strip()) if path.is_file() else None
 
 
-def _store_grades(course, assignment, result):
+def _store_grades(course, assignment, result, gradebook):
     # nbgrader's own gradebook code makes SQLAlchemy 2 warn about its session use; the warnings
     # are nbgrader's, not ours, and would only break up the progress bar.
-    with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gradebook:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
-        gradebook.update_or_create_student(result.student)
-        timestamp = _timestamp(course, assignment, result.student)
-        submission = gradebook.update_or_create_submission(
-            assignment, result.student, **({"timestamp": timestamp} if timestamp else {}))
-        for submitted in submission.notebooks:
-            for grade in submitted.grades:
-                grade.auto_score = float(result.scores.get(grade.name, 0.0))
-                grade.needs_manual_grade = False
-        gradebook.db.commit()
+        try:
+            gradebook.update_or_create_student(result.student)
+            timestamp = _timestamp(course, assignment, result.student)
+            submission = gradebook.update_or_create_submission(
+                assignment, result.student, **({"timestamp": timestamp} if timestamp else {}))
+            for submitted in submission.notebooks:
+                for grade in submitted.grades:
+                    grade.auto_score = float(result.scores.get(grade.name, 0.0))
+                    grade.needs_manual_grade = False
+            gradebook.db.commit()
+        except BaseException:
+            gradebook.db.rollback()  # the open gradebook stays usable for the next result
+            raise
 
 
 def _store_autograded(course, assignment, notebook, result):

@@ -1,24 +1,20 @@
 """Grade one submission: a notebook in; scores, messages and a status out.
 
-The task is self-contained so that it can run anywhere the kit is installed: it builds a scratch
-nbgrader course from the assignment's source, a copy of the gradebook and the (repaired)
-notebook, runs nbgrader's own Autograde converter there with trusted verdicts and a sandboxed
-kernel (`autograde`), and reads back what nbgrader stored. It never writes to the instructor's
-course; the batch that runs it enforces the wall-clock limit.
+The task is self-contained so that it can run anywhere the kit is installed: it repairs the
+notebook, runs nbgrader's autograde steps on it with trusted verdicts and a sandboxed kernel
+(`autograde`), and returns the scores, messages and autograded notebook as data. It never writes
+to the instructor's course; the batch that runs it enforces the wall-clock limit.
 """
 
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 import psutil
-from nbgrader.api import Gradebook
 
 from .sanitize import SubmissionError, read_submission, repair, too_large
 
@@ -85,12 +81,8 @@ def graded_points(release):
             for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
-def run_task(task, autograde=None):
-    """Grade `task`'s submission and return a `Result`; never raises for a bad submission.
-
-    `autograde(task, scratch, warnings)` runs nbgrader in a scratch course and returns "ok" or
-    nbgrader's error; by default nbgrader's converter in this process with trusted verdicts.
-    """
+def run_task(task):
+    """Grade `task`'s submission and return a `Result`; never raises for a bad submission."""
     start = time.monotonic()
     course = Path(task.course)
     release = nbformat.read(course / "release" / task.assignment / task.notebook, as_version=4)
@@ -103,7 +95,7 @@ def run_task(task, autograde=None):
         if too_large(path.stat().st_size):  # refused without reading it
             raise SubmissionError(too_large(path.stat().st_size))
         notebook, result.warnings = repair(read_submission(path.read_bytes()), release)
-        _grade(task, notebook, result, autograde or _autograde_in_process)
+        _grade(task, notebook, result)
     except SubmissionError as error:
         result.status, result.reason = FAILED, str(error)
     if result.status == FAILED:
@@ -114,34 +106,19 @@ def run_task(task, autograde=None):
     return result
 
 
-def _autograde_in_process(task, scratch, warnings):
-    from .autograde import autograde_in_process  # nbgrader's converter: imported only when grading
-    return autograde_in_process(task, scratch, warnings)
-
-
-def _grade(task, notebook, result, autograde):
-    """Autograde `notebook` in a scratch course of its own and read back what nbgrader stored."""
-    with tempfile.TemporaryDirectory(prefix=f"grade-{task.student[:40]}-") as scratch:
-        scratch = Path(scratch)
-        _scratch_course(task, notebook, scratch)
-        outcome = autograde(task, scratch, result.warnings)
-        if outcome == "ok":
-            _read_back(task, scratch, result)
-            return
-    raise SubmissionError(f"nbgrader could not grade it: {outcome}")
-
-
-def _scratch_course(task, notebook, scratch):
-    course = Path(task.course)
-    shutil.copyfile(course / "nbgrader_config.py", scratch / "nbgrader_config.py")
-    shutil.copytree(course / "source" / task.assignment, scratch / "source" / task.assignment)
-    shutil.copyfile(task.gradebook or course / "gradebook.db", scratch / "gradebook.db")
-    submitted = scratch / "submitted" / task.student / task.assignment
-    submitted.mkdir(parents=True)
-    nbformat.write(notebook, submitted / task.notebook)
-    timestamp = submission_path(task).parent / "timestamp.txt"
-    if timestamp.is_file():
-        shutil.copyfile(timestamp, submitted / "timestamp.txt")
+def _grade(task, notebook, result):
+    """Autograde `notebook` with this process's `Autograder` and keep what it found."""
+    from .autograde import autograder_for  # nbgrader's preprocessors: imported only when grading
+    try:
+        autograded, result.scores, warnings = autograder_for(task).grade(notebook, task.student)
+    except Exception as error:  # noqa: BLE001 (nbgrader's converter logs and skips such a notebook too)
+        raise SubmissionError(f"nbgrader could not grade it: {type(error).__name__}: {error}"[:300]) from None
+    result.warnings.extend(warnings)
+    result.autograded_notebook = nbformat.writes(autograded)
+    for cell in autograded.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in result.max_scores and cell.cell_type == "code":
+            result.messages[grade_id] = cell_message(cell)
 
 
 def kill_tree(process):
@@ -158,21 +135,6 @@ def kill_tree(process):
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(family, timeout=5)
-
-
-def _read_back(task, scratch, result):
-    db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-    with Gradebook(db_url, task.course_id) as gradebook:
-        submission = gradebook.find_submission(task.assignment, task.student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                result.scores[grade.name] = float(grade.auto_score or 0.0)
-    autograded = scratch / "autograded" / task.student / task.assignment / task.notebook
-    result.autograded_notebook = autograded.read_text()
-    for cell in nbformat.reads(result.autograded_notebook, as_version=4).cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in result.max_scores and cell.cell_type == "code":
-            result.messages[grade_id] = cell_message(cell)
 
 
 def cell_message(cell):

@@ -21,7 +21,7 @@ def _install():
     import numpy
     from IPython import get_ipython
 
-    ndarray, generic, memoryview_of = numpy.ndarray, numpy.generic, memoryview
+    ndarray, generic, uint8 = numpy.ndarray, numpy.generic, numpy.uint8
     ECHO_LIMIT = 100_000  # larger array arguments are not sent back: no check looks at their changes
     frombuffer, ascontiguousarray, dtype_of = numpy.frombuffer, numpy.ascontiguousarray, numpy.dtype
     shell = get_ipython()
@@ -46,7 +46,7 @@ def _install():
         number = memo[id(value)][0]
         kind = type(value)
         if kind is ndarray and value.dtype.kind in "biuf":
-            frames.append(memoryview_of(ascontiguousarray(value)).cast("B"))
+            frames.append(ascontiguousarray(value).reshape(-1).view(uint8))  # raw bytes, empty arrays too
             return {"t": "nd", "id": number, "dtype": value.dtype.str, "shape": list(value.shape),
                     "frame": len(frames) - 1, "bounds": bounds(value)}
         if isinstance(value, generic) and not isinstance(value, ndarray) and value.dtype.kind in "biuf":
@@ -103,6 +103,8 @@ def _install():
             reply, frames = call(parent["content"], parent.get("buffers") or [])
         except KeyboardInterrupt:  # the grader's time for the call ran out
             reply, frames = {"interrupted": True}, []
+        except Exception as error:  # what came back could not be sent: say so rather than stay silent
+            reply, frames = {"unsendable": type(error).__name__[:60]}, []
         kernel.session.send(stream, "kit_call_reply", reply, parent, ident=ident, buffers=frames)
 
     kernel.shell_handlers["kit_call_request"] = handle
