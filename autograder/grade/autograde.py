@@ -148,7 +148,7 @@ class Autograder:
 
     def _kinds(self, name):
         configured = self.config.Autograde.get(name)
-        kinds = configured if configured is not None else Autograde.class_traits()[name].default_value
+        kinds = configured if configured is not None else Autograde.class_traits()[name].default()
         kinds = [import_item(kind) if isinstance(kind, str) else kind for kind in kinds]
         return [REPLACED.get(kind, kind) for kind in kinds if kind not in LEFT_TO_THE_COORDINATOR]
 
