@@ -5,6 +5,7 @@ import json
 import os
 import signal
 
+import nbformat
 import psutil
 import pytest
 
@@ -181,3 +182,24 @@ def test_warm_and_cold_kernels_give_the_same_grades(tmp_path):
     assert grades[True] == grades[False]
     assert sum(grades[True]["right"][1].values()) == 100 and sum(grades[True]["blank"][1].values()) == 0
     assert 0 < sum(grades[True]["wrong"][1].values()) < 100
+
+
+@pytest.mark.slow
+def test_one_worker_grades_each_submission_in_a_kernel_of_its_own(tmp_path):
+    course = make_course(tmp_path / "course")
+    probe = ("import builtins, os\n"
+             "print('seen before:', hasattr(builtins, 'kit_token'))\n"
+             "builtins.kit_token = os.urandom(8).hex()\n"
+             "print('kernel:', builtins.kit_token, os.getpid())")
+    for student in ("first", "second", "third"):
+        notebook = solved_notebook()
+        notebook.cells.append(nbformat.v4.new_code_cell(probe))
+        submit(course, student, notebook)
+    results, _ = grade_assignment(Course.open(course), ASSIGNMENT, jobs=1, progress=False)
+    printed = {}
+    for result in results:
+        cell = nbformat.reads(result.autograded_notebook, as_version=4).cells[-1]
+        printed[result.student] = "".join(output.get("text", "") for output in cell.outputs).split()
+        assert sum(result.scores.values()) == 100
+    assert all(words[:3] == ["seen", "before:", "False"] for words in printed.values())
+    assert len({words[4] for words in printed.values()}) == 3  # three kernels, none reused

@@ -103,22 +103,49 @@ class TrustedExecute(Execute):
     # What the last run noticed (a kernel that died, say), for the grading task to report.
     last_warnings = []
 
+    # A kernel forked ahead, while the current one runs, for this worker's next kernel: its start
+    # then overlaps other work. It is fresh like any other kernel and serves one submission.
+    _spare = None
+
     def create_kernel_manager(self):
         self.kernel_name = "python3"
         if self.sandboxed:
             # Nothing of a sandboxed kernel outlives it, so a graceful shutdown (IPython's exit
             # hooks, the interpreter's teardown: a quarter of a second of CPU) would buy nothing.
             self.shutdown_kernel = "immediate"
-            files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
-            sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
-                              files=files, environment=KERNEL_ENVIRONMENT)
-            self.km = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
-                                             pool=warm_pool() if self.warm else None,
-                                             kernel_name=self.kernel_name, config=self.config)
+            spare, self._spare = self._spare, None
+            if spare is not None and spare.provisioner.process.poll() is None:
+                self.km = spare
+            else:
+                _discard(spare)
+                self.km = self._sandboxed_manager()
         else:
             os.environ["IPYTHONDIR"] = str(_ipython_dir(self.startup_files))
             self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
         return self.km
+
+    def _sandboxed_manager(self):
+        files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
+        sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
+                          files=files, environment=KERNEL_ENVIRONMENT)
+        return SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
+                                      pool=warm_pool() if self.warm else None,
+                                      kernel_name=self.kernel_name, config=self.config)
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        if self.sandboxed and self.warm and self._spare is None:
+            spare = self._sandboxed_manager()
+            try:
+                await spare.start_kernel(extra_arguments=self.extra_arguments)
+            except Exception:  # noqa: BLE001 (no spare: the next kernel is forked when it is needed)
+                _discard(spare)
+            else:
+                self._spare = spare
+                atexit.register(_discard, spare)
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # what setup_kernel calls
 
     def preprocess(self, nb, resources=None, km=None):
         NotebookClient.__init__(self, nb, km)  # as ExecutePreprocessor.preprocess does
@@ -316,6 +343,16 @@ class TrustedExecute(Execute):
             graded = graded_cell(cell)
             if graded:
                 cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
+
+
+def _discard(manager):
+    """Kill a kernel that was never used and remove its folder."""
+    if manager is None:
+        return
+    process = getattr(manager.provisioner, "process", None) if manager.provisioner else None
+    if process is not None:
+        process.kill()
+    shutil.rmtree(manager.folder, ignore_errors=True)
 
 
 def _ipython_dir(startup_files):

@@ -135,15 +135,20 @@ def join_pids_cgroup(limit):
                     os.rmdir(os.path.join(parent, stale))
                 except OSError:
                     pass
-        group = os.path.join(parent, f"sandbox-{os.getpid()}")
-        os.makedirs(group, exist_ok=True)
-        with open(os.path.join(group, "pids.max"), "w") as handle:
-            handle.write(str(limit))
-        with open(os.path.join(group, "cgroup.procs"), "w") as handle:
-            handle.write(str(os.getpid()))
-        return group
     except OSError:
         return None
+    group = os.path.join(parent, f"sandbox-{os.getpid()}")
+    for _attempt in range(3):  # another sandbox's sweep may remove the group before this one joins it
+        try:
+            os.makedirs(group, exist_ok=True)
+            with open(os.path.join(group, "pids.max"), "w") as handle:
+                handle.write(str(limit))
+            with open(os.path.join(group, "cgroup.procs"), "w") as handle:
+                handle.write(str(os.getpid()))
+            return group
+        except OSError:
+            continue
+    return None
 
 
 def leave_cgroup(group):

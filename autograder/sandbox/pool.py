@@ -143,7 +143,7 @@ class KernelPool:
 
     @property
     def cgroup(self):
-        """The pids cgroup the warm process and its kernels share."""
+        """The warm process's pids cgroup (each kernel it forks has one of its own)."""
         return Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{self.process.pid}") if self.process else None
 
     def stop(self):

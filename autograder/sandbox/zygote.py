@@ -5,7 +5,7 @@ It runs in user, mount, network, IPC and UTS namespaces of its own (made by `lau
 kernels' environment. It imports numpy, matplotlib and ipykernel (`PRELOAD`), hides the kit's
 folders, says ``{"ready": true}`` on stdout, and then answers one request per line on stdin:
 ``{"spec": SPEC, "argv": KERNEL_COMMAND}`` → ``{"pid": PID}``. For each request it forks a child
-that leads a process group of its own and runs `launch.run_sandboxed`: new mount, pid, network,
+that leads a process group and a pids cgroup of its own and runs `launch.run_sandboxed`: new mount, pid, network,
 IPC and UTS namespaces, the kernel's first process with a private /proc and a fresh tmpfs work
 folder, the rlimits and Landlock, and under all that the kernel, started in-process from the
 modules already loaded (copy-on-write: nothing is imported again).
@@ -86,9 +86,13 @@ def fork_kernel(spec, argv):
                 os.dup2(null, fd)
             os.close(null)
             os.close(ready)
+            group = launch.join_pids_cgroup(spec.get("processes", 256))  # a process limit of its own
             os.write(told, b"1")
             os.close(told)
-            code = launch.run_sandboxed(spec, lambda: run_kernel(spec, arguments), KERNEL_NAMESPACES)
+            try:
+                code = launch.run_sandboxed(spec, lambda: run_kernel(spec, arguments), KERNEL_NAMESPACES)
+            finally:
+                launch.leave_cgroup(group)
         finally:
             os._exit(code)
     os.close(told)
