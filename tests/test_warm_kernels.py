@@ -198,7 +198,8 @@ def test_one_worker_grades_each_submission_in_a_kernel_of_its_own(tmp_path):
     results, _ = grade_assignment(Course.open(course), ASSIGNMENT, jobs=1, progress=False)
     printed = {}
     for result in results:
-        cell = nbformat.reads(result.autograded_notebook, as_version=4).cells[-1]
+        cell = nbformat.read(course / "autograded" / result.student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                             as_version=4).cells[-1]
         printed[result.student] = "".join(output.get("text", "") for output in cell.outputs).split()
         assert sum(result.scores.values()) == 100
     assert all(words[:3] == ["seen", "before:", "False"] for words in printed.values())

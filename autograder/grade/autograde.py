@@ -161,8 +161,10 @@ class Autograder:
     def grade(self, notebook, student):
         """(the autograded notebook, {grade_id: score}, warnings) of `notebook`, submitted by `student`."""
         with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
+            if not self.config.TrustedExecute.sandboxed:
+                self._released_copy(folder)
             resources = {"unique_key": self.notebook_id, "output_files_dir": f"{self.notebook_id}_files",
-                         "metadata": {"name": self.notebook_id, "path": self._released_copy(folder)},
+                         "metadata": {"name": self.notebook_id, "path": folder},
                          "nbgrader": {"student": student, "assignment": self.assignment,
                                       "notebook": self.notebook_id, "db_url": self.db_url}}
             TrustedExecute.last_warnings = []

@@ -1,7 +1,7 @@
 """Grade every submission of an assignment with several workers, resumably.
 
-Worker processes (`worker`) grade one task at a time, each in its own scratch course, so they
-share nothing; this thread alone stores results, so nbgrader's SQLite gradebook never has two
+Worker processes (`worker`) grade one task at a time, each with kernels and a scratch folder of
+its own, so they share nothing; this thread alone stores results, so nbgrader's SQLite gradebook never has two
 writers. A worker that overruns a task's time is killed and replaced.
 """
 
@@ -70,10 +70,13 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
 
 
 def _keep(course, assignment, notebook, ledger, result, gradebook):
-    """Store one result: ledger first, then the manifest, the gradebook and autograded/."""
+    """Store one result: ledger first, then the manifest, the gradebook and autograded/. The
+    autograded notebook is then dropped from the result kept in memory (it is in the ledger and
+    in autograded/), so that a run's memory does not grow with the class."""
     ledger.save(result)
     record_in_manifest(course, assignment, result)
     store(course, assignment, notebook, result, gradebook)
+    result.autograded_notebook = ""
 
 
 def _grade_pending(pending, jobs, memory_bytes, progress, keep):
