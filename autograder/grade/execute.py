@@ -106,6 +106,7 @@ class TrustedExecute(Execute):
     # A kernel forked ahead, while the current one runs, for this worker's next kernel: its start
     # then overlaps other work. It is fresh like any other kernel and serves one submission.
     _spare = None
+    _spare_exit = None
 
     def create_kernel_manager(self):
         self.kernel_name = "python3"
@@ -141,8 +142,10 @@ class TrustedExecute(Execute):
             except Exception:  # noqa: BLE001 (no spare: the next kernel is forked when it is needed)
                 _discard(spare)
             else:
+                if self._spare_exit is None:  # one exit handler per instance, whatever the spare then
+                    self._spare_exit = lambda: _discard(self._spare)
+                    atexit.register(self._spare_exit)
                 self._spare = spare
-                atexit.register(_discard, spare)
         return client
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # what setup_kernel calls
