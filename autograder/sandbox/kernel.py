@@ -18,12 +18,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from .policy import Sandbox
-
-
-def pids_group(pid):
-    """The pids cgroup of the sandbox whose outermost process is `pid` (made by `launch`)."""
-    return Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{pid}")
+from .policy import Sandbox, pids_group
 
 
 class QuickReadyClient(AsyncKernelClient):

@@ -26,6 +26,11 @@ PRIVATE_PACKAGES = ("autograder", "solutions")  # the hidden checks and the refe
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "MPLBACKEND")
 
 
+def pids_group(pid):
+    """The pids cgroup of the sandbox whose outermost process is `pid` (made by `launch`)."""
+    return Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{pid}")
+
+
 class SandboxUnavailable(Exception):
     """The sandbox cannot be set up on this machine; the message says what is missing."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from .policy import LAUNCHER, Sandbox
+from .policy import LAUNCHER, Sandbox, pids_group
 
 START_SECONDS = 120  # a cold machine may need long to load numpy and matplotlib from disk
 FORK_SECONDS = 30
@@ -141,15 +141,10 @@ class KernelPool:
                 raise PoolError(f"the warm-kernel process could not fork a kernel: {answer['error']}")
         raise PoolError("the warm-kernel process died twice in a row")
 
-    @property
-    def cgroup(self):
-        """The warm process's pids cgroup (each kernel it forks has one of its own)."""
-        return Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{self.process.pid}") if self.process else None
-
     def stop(self):
         """End the warm process and every kernel it forked; remove what it left."""
         if self.process is not None:
-            group = self.cgroup
+            group = pids_group(self.process.pid)  # each kernel it forked had one of its own
             try:
                 family = psutil.Process(self.process.pid).children(recursive=True)
             except psutil.NoSuchProcess:
