@@ -7,6 +7,7 @@ once per worker rather than once per submission. The memory limit applies to the
 batch that feeds it enforces each task's wall-clock limit by killing the worker and starting another.
 """
 
+import ctypes
 import json
 import resource
 import sys
@@ -14,9 +15,29 @@ import sys
 from .task import Task, run_task
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+MMAP_THRESHOLD = 128 << 10  # glibc's default starting value
+
+
+def pin_mmap_threshold():
+    """Keep glibc's malloc giving every large block (an array, a message frame) its own mapping,
+    which goes back to the system when freed.
+
+    By default glibc raises the threshold to the size of the largest block freed so far, after
+    which blocks of megabytes come from the heap, where one small block left alive between them
+    keeps their pages: a worker grew by 14 MiB at a time, to 60 MiB over 400 submissions. A fixed
+    threshold keeps it flat. Returns False where the C library has no mallopt (not glibc)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+
+
 def main():
     memory = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    pin_mmap_threshold()
     for line in sys.stdin:
         task = Task(**json.loads(line))
         result = run_task(task)
