@@ -21,7 +21,6 @@ from pathlib import Path
 
 import nbformat
 import zmq
-import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -32,7 +31,8 @@ from traitlets import Bool, Integer, List, Unicode
 from ..checks import ASPECTS, GRADED_FUNCTIONS
 from ..checks.runner import judge
 from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
-from ..judge.remote import CALL_REPLY, CALL_REQUEST, KernelStopped, RemoteFunction
+from ..judge.channel import CALL_SOCKET, CallChannel, ChannelClosed
+from ..judge.remote import KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
 from ..sandbox.pool import KernelPool
 from ..sandbox.policy import Sandbox
@@ -43,7 +43,7 @@ STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
                     "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
                     "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
 MAX_RESTARTS = 6
-IDLE_GRACE = 0.25  # seconds a call's reply may trail the kernel's idle status (they come on two sockets)
+PROBE_AFTER = 0.25  # seconds without a reply before asking whether the kernel is running the call at all
 TIMED_OUT = object()
 KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
 _pool = None
@@ -107,6 +107,7 @@ class TrustedExecute(Execute):
     # then overlaps other work. It is fresh like any other kernel and serves one submission.
     _spare = None
     _spare_exit = None
+    channel = None  # the current kernel's `CallChannel`
 
     def create_kernel_manager(self):
         self.kernel_name = "python3"
@@ -121,17 +122,30 @@ class TrustedExecute(Execute):
                 _discard(spare)
                 self.km = self._sandboxed_manager()
         else:
-            os.environ["IPYTHONDIR"] = str(_ipython_dir(self.startup_files))
+            folder = _ipython_dir(self.startup_files)
+            os.environ["IPYTHONDIR"] = str(folder)
+            os.environ[CALL_SOCKET] = str(folder / "calls")
             self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
+            self.km.call_socket = folder / "calls"
+        self._close_channel()
+        self.channel = CallChannel(self.km.call_socket)
         return self.km
+
+    def _close_channel(self):
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
 
     def _sandboxed_manager(self):
         files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
         sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
                           files=files, environment=KERNEL_ENVIRONMENT)
-        return SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
-                                      pool=warm_pool() if self.warm else None,
-                                      kernel_name=self.kernel_name, config=self.config)
+        manager = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
+                                         pool=warm_pool() if self.warm else None,
+                                         kernel_name=self.kernel_name, config=self.config)
+        manager.call_socket = manager.sockets / "calls"
+        manager.sandbox.environment[CALL_SOCKET] = str(manager.call_socket)
+        return manager
 
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()
@@ -177,6 +191,8 @@ class TrustedExecute(Execute):
                 if restarts > MAX_RESTARTS:
                     self._give_up(position)
                     break
+            finally:
+                self._close_channel()
         return self.nb, self.resources
 
     def _process(self, index):
@@ -225,7 +241,7 @@ class TrustedExecute(Execute):
         """Run one trusted call in the kernel: its (reply, frames), or None when it gave none."""
         hits = self._limit_hits()
         try:
-            answer = run_sync(self._async_call)(request, frames)
+            answer = self._call_in_kernel(request, frames)
             if self._limit_hits() > hits:
                 self.kernel_lost = True
                 raise KernelStopped(self._too_many_processes()) from None
@@ -236,58 +252,70 @@ class TrustedExecute(Execute):
             raise KernelStopped(TOO_SLOW)
         return answer
 
-    async def _async_call(self, request, frames):
-        """Send a call request; wait for its reply within the cell time limit, interrupting the
-        kernel when it runs out (`TIMED_OUT`). None when the kernel went idle without replying
-        (its handler was replaced); `KernelUnresponsive` when it ignores the interrupt."""
-        message = self.kc.session.msg(CALL_REQUEST, request)
-        self.kc.session.send(self.kc.shell_channel.socket, message, buffers=frames)
-        msg_id = message["header"]["msg_id"]
+    def _call_in_kernel(self, request, frames):
+        """Send a call over the kernel's call channel; wait for its reply within the cell time
+        limit, interrupting the kernel when it runs out (`TIMED_OUT`). None when the kernel does
+        not serve its channel; `KernelUnresponsive` when it ignores the interrupt."""
         limit = self.timeout if self.timeout and self.timeout > 0 else 300
-        answer = await self._async_reply_to(msg_id, time.monotonic() + limit)
-        if answer is not TIMED_OUT:
-            return answer
-        await self.km.interrupt_kernel()
-        if await self._async_reply_to(msg_id, time.monotonic() + 10) is TIMED_OUT:
-            raise KernelUnresponsive()
-        return TIMED_OUT
+        try:
+            call_id = self.channel.send(request, frames, timeout=limit)
+            answer = self._reply_to(call_id, time.monotonic() + limit)
+            if answer is not TIMED_OUT:
+                return answer
+            run_sync(self.km.interrupt_kernel)()
+            if self._reply_to(call_id, time.monotonic() + 10) is TIMED_OUT:
+                raise KernelUnresponsive()
+            return TIMED_OUT
+        except ChannelClosed:
+            if not run_sync(self.km.is_alive)():
+                raise DeadKernelError("the kernel died during a trusted call") from None
+            return None
 
-    async def _async_reply_to(self, msg_id, deadline):
-        """The (reply, frames) to `msg_id`, None when the kernel went idle after it without one,
-        or `TIMED_OUT` at `deadline`. Anything the kernel sends about other requests is skipped."""
-        poller = zmq.asyncio.Poller()
-        poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
-        poller.register(self.kc.iopub_channel.socket, zmq.POLLIN)
-        idle_at = None
+    def _reply_to(self, call_id, deadline):
+        """The (reply, frames) to call `call_id`, None when the kernel is idle without having
+        sent it, or `TIMED_OUT` at `deadline`.
+
+        A call runs in the kernel's main thread, as a kernel_info request does. So once two
+        kernel_info requests sent while waiting are answered with nothing of the reply in
+        between, the kernel is not running the call (a notebook removed the handler): two, as
+        the first may have been handled just before a call that was waiting with it."""
+        shell = zmq.Socket.shadow(self.kc.shell_channel.socket.underlying)
+        poller = zmq.Poller()
+        poller.register(self.channel.fileno(), zmq.POLLIN)
+        poller.register(shell, zmq.POLLIN)
+        probe, answered, quiet_since = None, 0, time.monotonic()
         while True:
+            answer = self.channel.reply_to(call_id)
+            if answer is not None:
+                return answer
             now = time.monotonic()
-            if idle_at is not None and now > idle_at + IDLE_GRACE:
-                return None
             if now >= deadline:
                 return TIMED_OUT
-            events = dict(await poller.poll(int(1000 * min(1.0, deadline - now, IDLE_GRACE))))
-            if not events and not await self.km.is_alive():
+            if probe is None and now - quiet_since >= PROBE_AFTER:
+                probe = self.kc.kernel_info()
+            events = dict(poller.poll(int(1000 * min(1.0, deadline - now, PROBE_AFTER))))
+            if not events and not run_sync(self.km.is_alive)():
                 raise DeadKernelError("the kernel died during a trusted call")
-            if self.kc.shell_channel.socket in events:
-                reply = await self._async_message(self.kc.shell_channel)
-                if reply and reply["parent_header"].get("msg_id") == msg_id and reply["msg_type"] == CALL_REPLY:
-                    return reply["content"], reply["buffers"]
-            if self.kc.iopub_channel.socket in events:
-                status = await self._async_message(self.kc.iopub_channel)
-                if status and status["parent_header"].get("msg_id") == msg_id and \
-                        status["msg_type"] == "status" and status["content"].get("execution_state") == "idle":
-                    idle_at = time.monotonic()  # the reply, on another socket, may still be on its way
+            if self.channel.fileno() in events:
+                self.channel.receive()
+                answered, quiet_since = 0, time.monotonic()
+            if shell in events and self._answered(shell, probe):
+                probe, answered = None, answered + 1
+                self.channel.receive()
+                if answered >= 2 and not self.channel.started():
+                    return None
 
-    @staticmethod
-    async def _async_message(channel):
-        """The next message on `channel`, or None when it cannot be read (a kernel may send
-        anything, JSON nested too deeply to parse included)."""
-        try:
-            return await channel.get_msg(timeout=0)
-        except (queue.Empty, TimeoutError):
-            return None
-        except (ValueError, RecursionError, KeyError, TypeError):
-            return None
+    def _answered(self, shell, probe):
+        """True when a message waiting on the shell socket is the reply to `probe`."""
+        while True:
+            try:
+                _idents, message = self.kc.session.recv(shell, mode=zmq.NOBLOCK)
+            except (ValueError, RecursionError, KeyError, TypeError):  # a kernel may send anything
+                continue
+            if message is None:
+                return False
+            if probe is not None and message.get("parent_header", {}).get("msg_id") == probe:
+                return True
 
     def _too_many_processes(self):
         return f"started more processes than the {self.processes} allowed"

@@ -5,27 +5,35 @@ function, and sends back what came of it (the return value and the arguments as 
 the call) as plain data: numbers, strings, and arrays as raw bytes with their dtype, shape and
 memory bounds. Whatever it sends is only the student's word; the grader judges it as data.
 
-Calls travel as Jupyter messages of their own on the shell channel: a ``kit_call_request``
-(the function's name and its arguments as JSON, the arrays' bytes as binary frames) answered
-by a ``kit_call_reply`` built the same way. This skips what an executed cell costs (compiling,
-history, output hooks, base64) while keeping the kernel's interrupt handling, and the call runs
-in the kernel's main thread like any cell. It uses the standard library and numpy only, and keeps
-its own references to what it uses, so that a notebook patching json or numpy does not break it
-by accident.
+Calls come on a unix socket of the kernel's own (``KIT_CALL_SOCKET``), served in the kernel's
+main thread by its event loop, like any cell: a request is a header (the JSON's length and the
+number of frames), the JSON (the call's id, the function's name and its arguments), and the
+arrays' bytes as frames; the reply is built the same way and carries the request's id. This
+skips what a Jupyter message costs the kernel (signing, status messages, flushing its output
+streams), and interrupts reach the call as they reach a cell. It uses the standard library,
+numpy and the kernel's event loop only, and keeps its own references to what it uses, so that a
+notebook patching json or numpy does not break it by accident.
 """
 
 
 def _install():
+    import json
+    import os
+    import signal
+    import socket
+    import struct
     import traceback
 
     import numpy
     from IPython import get_ipython
+    from tornado.ioloop import IOLoop
 
     ndarray, generic, uint8 = numpy.ndarray, numpy.generic, numpy.uint8
     ECHO_LIMIT = 100_000  # larger array arguments are not sent back: no check looks at their changes
     frombuffer, ascontiguousarray, dtype_of = numpy.frombuffer, numpy.ascontiguousarray, numpy.dtype
-    shell = get_ipython()
-    namespace, kernel = shell.user_ns, shell.kernel
+    namespace = get_ipython().user_ns
+    header, frame_length = struct.Struct("<II"), struct.Struct("<Q")
+    loads, dumps = json.loads, json.dumps
 
     def bounds(array):
         low = high = array.__array_interface__["data"][0]
@@ -98,16 +106,82 @@ def _install():
                          else encode(argument, memo, out) for argument in arguments],
                 "returned": encode(returned, memo, out)}, out
 
-    def handle(stream, ident, parent):
+    def answer(request, frames):
+        """`call` with interrupts on, as ipykernel turns them on for a cell."""
+        saved = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            reply, frames = call(parent["content"], parent.get("buffers") or [])
+            try:
+                return call(request, frames)
+            finally:
+                signal.signal(signal.SIGINT, saved)
         except KeyboardInterrupt:  # the grader's time for the call ran out
-            reply, frames = {"interrupted": True}, []
-        except Exception as error:  # what came back could not be sent: say so rather than stay silent
-            reply, frames = {"unsendable": type(error).__name__[:60]}, []
-        kernel.session.send(stream, "kit_call_reply", reply, parent, ident=ident, buffers=frames)
+            signal.signal(signal.SIGINT, saved)
+            return {"interrupted": True}, []
+        except Exception as error:  # what came back could not be encoded: say so rather than stay silent
+            return {"unsendable": type(error).__name__[:60]}, []
 
-    kernel.shell_handlers["kit_call_request"] = handle
+    def read_exactly(connection, size):
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            count = connection.recv_into(view[got:])
+            if count == 0:
+                raise EOFError
+            got += count
+        return data
+
+    def receive(connection):
+        size, count = header.unpack(read_exactly(connection, header.size))
+        request = loads(read_exactly(connection, size))
+        frames = [read_exactly(connection, frame_length.unpack(read_exactly(connection, frame_length.size))[0])
+                  for _ in range(count)]
+        return request, frames
+
+    def send(connection, reply, frames):
+        try:
+            text = dumps(reply).encode()
+        except (TypeError, ValueError, RecursionError) as error:
+            text, frames = dumps({"id": reply.get("id"), "unsendable": type(error).__name__}).encode(), []
+        connection.sendall(header.pack(len(text), len(frames)) + text)
+        for frame in frames:
+            view = memoryview(frame).cast("B")
+            connection.sendall(frame_length.pack(view.nbytes))
+            connection.sendall(view)
+
+    def serve(connection):
+        def handle(fd, events):
+            try:
+                request, frames = receive(connection)
+            except (EOFError, OSError, ValueError, struct.error):  # the grader is gone
+                loop.remove_handler(fd)
+                connection.close()
+                return
+            reply, out = answer(request, frames)
+            reply["id"] = request.get("id")
+            try:
+                send(connection, reply, out)
+            except OSError:
+                loop.remove_handler(fd)
+                connection.close()
+        return handle
+
+    def accept(fd, events):
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        connection.setblocking(True)
+        loop.add_handler(connection.fileno(), serve(connection), IOLoop.READ)
+
+    path = os.environ.get("KIT_CALL_SOCKET")
+    if not path:
+        return
+    loop = IOLoop.current()  # the kernel's main event loop, which runs once start-up files have run
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    server.setblocking(False)
+    loop.add_handler(server.fileno(), accept, IOLoop.READ)
 
 
 _install()

@@ -10,8 +10,6 @@ kernel did not answer, and `WireError` when the answer is not plain data.
 
 from .wire import Decoder, WireError, check_reply, encode
 
-CALL_REQUEST, CALL_REPLY = "kit_call_request", "kit_call_reply"  # the harness's message types
-
 
 class FunctionMissing(Exception):
     """The notebook defines no callable of that name."""

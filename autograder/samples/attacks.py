@@ -88,6 +88,17 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     raise ValueError("<img src=x onerror=alert(1)><script>alert('$marker')</script>")
 '''
 
+# A notebook can reach the harness's functions through the kernel's event loop, which holds its
+# socket handlers, and the variables they share through their closures.
+HARNESS_CLOSURES = '''
+from tornado.ioloop import IOLoop
+def _cell(function, name):
+    return function.__closure__[function.__code__.co_freevars.index(name)]
+_accept = next(h for _, h in IOLoop.current().handlers.values() if getattr(h, "__name__", "") == "accept")
+_serve = _cell(_accept, "serve").cell_contents
+'''
+
+
 ATTACKS = [
     # Forging a verdict inside the kernel: nothing of the sort reaches the grader's process.
     Attack("fake_checker_module", "forging", "blank", '''
@@ -130,14 +141,10 @@ opt_utils.visible.check_visible = lambda function, *results: print(f"✓ {functi
 opt_utils.compare.expect_dict = lambda *args, **kwargs: True
 check_visible = opt_utils.visible.check_visible
 ''', stopped_by="the visible cell's verdict is made in the grader too"),
-    Attack("forged_harness_reply", "forging", "blank", '''
-from IPython import get_ipython
-_kernel = get_ipython().kernel
-def _forged(stream, ident, parent):
-    request = parent["content"]
-    reply = {"args": request["args"], "returned": request["args"][0] if request["args"] else None}
-    _kernel.session.send(stream, "kit_call_reply", reply, parent, ident=ident, buffers=parent.get("buffers") or [])
-_kernel.shell_handlers["kit_call_request"] = _forged
+    Attack("forged_harness_reply", "forging", "blank", HARNESS_CLOSURES + '''
+def _forged(request, frames):
+    return {"args": request["args"], "returned": request["args"][0] if request["args"] else None}, frames
+_cell(_serve, "answer").cell_contents = _forged
 ''', stopped_by=VERDICTS + ": a forged reply is data like any other, and wrong"),
     Attack("made_up_grade_cell", "forging", "blank", '''
 print("✓ update_parameters_with_adam: all visible checks passed")
@@ -172,8 +179,11 @@ for path in paths:
 print("found", len(paths))
 ''', stopped_by=SANDBOX_FS),
     Attack("find_and_patch_the_harness", "forging", "blank", '''
-from IPython import get_ipython
-get_ipython().kernel.shell_handlers.pop("kit_call_request", None)  # no replies at all
+from tornado.ioloop import IOLoop
+_loop = IOLoop.current()
+for _fd, (_, _handler) in list(_loop.handlers.items()):
+    if getattr(_handler, "__name__", "") in ("accept", "handle"):
+        _loop.remove_handler(_fd)  # no replies at all
 ''', stopped_by=VERDICTS + "; a call that gets no reply counts as not working, without waiting for the time limit"),
     Attack("reseeding", "honest", "solved", '''
 np.random.seed(2024)
@@ -310,16 +320,15 @@ for pid in (os.getppid(), 1):
 os.kill(-1, signal.SIGKILL)
 ''', earns=100, stopped_by="a pid namespace: it sees and signals only its own processes; the cell that kills "
                            "its kernel is skipped and the rest graded"),
-    Attack("stray_call_replies", "forging", "solved", '''
-from IPython import get_ipython
-_kernel = get_ipython().kernel
-_honest = _kernel.shell_handlers["kit_call_request"]
-def _also_stray(stream, ident, parent):
-    _honest(stream, ident, parent)  # the true reply first, then made-up ones
-    _kernel.session.send(stream, "kit_call_reply", {"returned": 1, "args": []}, parent, ident=ident)
-    _kernel.session.send(stream, "kit_call_reply", {"returned": 2, "args": []}, None, ident=ident)
-_kernel.shell_handlers["kit_call_request"] = _also_stray
-''', earns=100, stopped_by="a call takes the first reply to its own request; the rest are skipped"),
+    Attack("stray_call_replies", "forging", "solved", HARNESS_CLOSURES + '''
+_send = _cell(_serve, "send")
+_honest = _send.cell_contents
+def _also_stray(connection, reply, frames):
+    _honest(connection, reply, frames)  # the true reply first, then made-up ones
+    _honest(connection, {"id": reply.get("id"), "returned": 1, "args": []}, [])
+    _honest(connection, {"returned": 2, "args": []}, [])
+_send.cell_contents = _also_stray
+''', earns=100, stopped_by="a call takes the first reply with its own id; the rest are skipped"),
     Attack("hostile_markup", "markup", "solved", answers={"update_parameters_with_gd": MARKUP}, earns=90,
            stopped_by="every page escapes what a submission can influence"),
 ]
