@@ -14,8 +14,6 @@ from opt_utils import (
     initialize_parameters,
     initialize_velocity_test_case,
     load_dataset,
-    plot_costs,
-    plot_decision_boundary,
     predict,
     predict_dec,
     random_mini_batches_test_case,
@@ -42,3 +40,11 @@ GRADED_FUNCTIONS = (
     "initialize_adam",
     "update_parameters_with_adam",
 )
+
+
+def __getattr__(name):
+    """`opt_utils`'s plotting functions, loaded when first used (see `opt_utils.__getattr__`)."""
+    import opt_utils
+    if name in opt_utils.PLOTTING:
+        return getattr(opt_utils, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

