@@ -1,9 +1,14 @@
-"""The grading worker's process: what keeps a long-lived worker's memory flat."""
+"""The grading worker's process: forked from a fork server, and a memory that stays flat."""
 
+import os
 import subprocess
 import sys
 
+import psutil
 import pytest
+
+from autograder.assign.release import nbgrader_environment
+from autograder.grade.forkserver import ForkServer
 
 # Frees a 14 MiB block (the size of the visible mini-batch case), allocates one again, and
 # prints whether the second landed in the heap, where freed pages stay with the process.
@@ -33,3 +38,22 @@ def test_a_worker_gives_large_blocks_back_to_the_system():
     assert second_block_in_heap("default")
     # ...the worker pins the threshold, so they keep a mapping of their own, unmapped when freed.
     assert not second_block_in_heap("pinned")
+
+
+def test_workers_are_forked_from_one_server_and_die_with_it(tmp_path):
+    server = ForkServer(nbgrader_environment())
+    try:
+        workers = [server.fork({"memory_bytes": 4 << 30, "scratch": str(tmp_path), "environment": dict(os.environ)})
+                   for _ in range(2)]
+        pids = [pid for pid, _, _ in workers]
+        assert len(set(pids)) == 2
+        for pid in pids:
+            process = psutil.Process(pid)
+            assert process.ppid() == server.process.pid  # forked, not started: nothing imported again
+            assert os.getsid(pid) == pid  # a session of its own, which the coordinator kills as a whole
+        server.process.kill()
+        server.process.wait()
+        gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids], timeout=10)
+        assert alive == []
+    finally:
+        server.stop()

@@ -5,16 +5,13 @@ its own, so they share nothing; this thread alone stores results, so nbgrader's 
 writers. A worker that overruns a task's time is killed and replaced.
 """
 
+import atexit
 import csv
-import ctypes
 import json
 import os
 import queue
 import select
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -28,6 +25,7 @@ from tqdm import tqdm
 
 from ..assign.release import nbgrader_environment
 from ..course import CourseError
+from .forkserver import ForkServer
 from .store import Ledger, store
 from .task import FAILED, Result, Task, kill_tree, submission_path
 
@@ -112,12 +110,6 @@ def _grade_pending(pending, jobs, memory_bytes, progress, keep):
 SCRATCH_PREFIX = "grading-worker-"
 
 
-def _die_with_parent():
-    """In a worker before it starts: a coordinator killed outright takes its workers (and so
-    their sandboxes) with it, instead of leaving them grading for nobody."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
 def remove_orphaned_scratch():
     """Remove the scratch folders of workers whose coordinator was killed before it could."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
@@ -127,49 +119,74 @@ def remove_orphaned_scratch():
 
 
 class Worker:
-    """One `worker` process, started on first use and again after it was killed or died."""
+    """One worker process (`worker.serve`), forked on first use by the run's fork server, and
+    again after it was killed or died."""
 
     def __init__(self, memory_bytes):
         self.memory_bytes = memory_bytes
-        self.process = None
-        self.scratch = None
+        self.process = self.connection = self.stream = self.scratch = None
 
     def _start(self):
-        # Everything the worker makes (scratch courses, kernels' folders, the warm-kernel process's) goes in
-        # a folder of its own, removed when it stops: a worker killed mid-task leaves nothing behind.
+        # Everything the worker makes (kernels' folders, the warm-kernel process's) goes in a
+        # folder of its own, removed when it stops: a worker killed mid-task leaves nothing behind.
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
-        self.process = subprocess.Popen([sys.executable, "-m", "autograder.grade.worker", str(self.memory_bytes)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, start_new_session=True, preexec_fn=_die_with_parent,
-                                        env=dict(nbgrader_environment(), TMPDIR=self.scratch))
+        pid, self.connection, self.stream = fork_server().fork(
+            {"memory_bytes": self.memory_bytes, "scratch": self.scratch, "environment": nbgrader_environment()})
+        self.process = psutil.Process(pid)
 
     def grade(self, task):
         """The task's result; a failed one when it overruns its time or the worker dies."""
         start = time.monotonic()
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None or not self.process.is_running():
+            self.stop()
             self._start()
-        ready = [self.process.stdout]  # unless the wait below runs out
+        ready = [self.connection]  # unless the wait below runs out
         try:
-            self.process.stdin.write(json.dumps(asdict(task)) + "\n")
-            self.process.stdin.flush()
-            ready, _, _ = select.select([self.process.stdout], [], [], task.timeout + 10)
-            line = self.process.stdout.readline() if ready else ""
-        except (BrokenPipeError, OSError):
-            line = ""
+            self.stream.write(json.dumps(asdict(task)).encode() + b"\n")
+            self.stream.flush()
+            ready, _, _ = select.select([self.connection], [], [], task.timeout + 10)
+            line = self.stream.readline() if ready else b""
+        except OSError:
+            line = b""
         if line:
-            return Result.from_json(line)
+            return Result.from_json(line.decode())
         reason = (f"grading took longer than the {task.timeout:.0f} s allowed for one submission" if not ready else
                   "the grading process died on this submission (out of memory, or killed)")
         self.stop()
         return Result(task.student, FAILED, reason=reason, seconds=round(time.monotonic() - start, 3))
 
     def stop(self):
+        for handle in (self.stream, self.connection):
+            if handle is not None:
+                handle.close()
         if self.process is not None:
             kill_tree(self.process)
-            self.process.wait()
+            try:
+                self.process.wait(10)
+            except psutil.Error:
+                pass
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self.process = self.scratch = None
+        self.process = self.connection = self.stream = self.scratch = None
+
+
+_fork_server = None
+
+
+def fork_server():
+    """This process's `ForkServer`, made on first use and kept for the runs that follow (it holds
+    nothing of any submission); stopped when the process exits."""
+    global _fork_server
+    if _fork_server is None:
+        _fork_server = ForkServer(nbgrader_environment())
+        atexit.register(stop_fork_server)
+    return _fork_server
+
+
+def stop_fork_server():
+    """Stop this process's fork server, if it runs; the next run starts another."""
+    if _fork_server is not None:
+        _fork_server.stop()
 
 
 def record_in_manifest(course, assignment, result):

@@ -26,7 +26,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from ..checks import ASPECTS, GRADED_FUNCTIONS
 from ..checks.runner import judge
@@ -46,6 +46,9 @@ MAX_RESTARTS = 6
 PROBE_AFTER = 0.25  # seconds without a reply before asking whether the kernel is running the call at all
 TIMED_OUT = object()
 KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
+# A grading kernel lives for one notebook: IPython's input history database (an SQLite write per
+# cell, from a thread of its own) would outlive nothing. ``In`` and ``Out`` work without it.
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
 _pool = None
 
 
@@ -108,6 +111,10 @@ class TrustedExecute(Execute):
     _spare = None
     _spare_exit = None
     channel = None  # the current kernel's `CallChannel`
+
+    @default("extra_arguments")
+    def _default_extra_arguments(self):
+        return list(KERNEL_ARGUMENTS)
 
     def create_kernel_manager(self):
         self.kernel_name = "python3"

@@ -1,19 +1,26 @@
-"""A long-lived grading worker: ``python -m autograder.grade.worker MEMORY_BYTES``.
+"""A long-lived grading worker.
 
-It reads one task (JSON) per line on stdin and writes one result (JSON) per line on stdout,
-grading each with nbgrader's autograde steps built once in this process (`autograde`), and a
-sandboxed kernel of its own forked from the worker's warm process, so start-up costs are paid
-once per worker rather than once per submission. The memory limit applies to the worker; the
-batch that feeds it enforces each task's wall-clock limit by killing the worker and starting another.
+A worker grades one task at a time: a task (JSON) in, a result (JSON) out, each graded with
+nbgrader's autograde steps built once in the worker (`autograde`) and a sandboxed kernel of its
+own forked from the worker's warm process, so start-up costs are paid once per worker rather
+than once per submission. The memory limit applies to the worker; whoever feeds it enforces each
+task's wall-clock limit by killing it and starting another.
+
+A class run forks its workers from a fork server that has imported this module and nbgrader's
+steps once (`forkserver`; each worker then runs `serve` on a socket);
+``python -m autograder.grade.worker MEMORY_BYTES`` runs one on its own, reading tasks on stdin
+and writing results on stdout (`main`).
 """
 
 import ctypes
 import json
+import os
 import resource
 import sys
+import tempfile
 
+from .forkserver import die_with_parent
 from .task import Task, run_task
-
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 128 << 10  # glibc's default starting value
@@ -34,14 +41,47 @@ def pin_mmap_threshold():
     return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
 
 
-def main():
-    memory = int(sys.argv[1])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+def limit_memory(memory_bytes):
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     pin_mmap_threshold()
+
+
+def grade_line(line):
+    """One task's JSON in, its result's JSON out."""
+    return run_task(Task(**json.loads(line))).to_json()
+
+
+def serve(connection):
+    """Be a worker forked by the fork server (`forkserver`): read its settings, then grade each
+    task received on `connection` (a socket, one JSON line each way) until it closes.
+
+    The settings (a JSON line) give the memory limit, the scratch folder that holds everything
+    the worker makes, and the environment. The worker leads a session of its own (so that killing
+    it is the coordinator's choice), dies with the fork server, which ends with the coordinator,
+    writes nothing to the coordinator's terminal, and answers with its pid."""
+    stream = connection.makefile("rwb")
+    settings = json.loads(stream.readline())
+    os.setsid()
+    die_with_parent()
+    os.environ.clear()
+    os.environ.update(settings["environment"], TMPDIR=settings["scratch"])
+    tempfile.tempdir = None  # chosen again, from TMPDIR
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    limit_memory(settings["memory_bytes"])
+    stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+    stream.flush()
+    for line in stream:
+        stream.write(grade_line(line.decode()).encode() + b"\n")
+        stream.flush()
+
+
+def main():
+    limit_memory(int(sys.argv[1]))
     for line in sys.stdin:
-        task = Task(**json.loads(line))
-        result = run_task(task)
-        sys.stdout.write(result.to_json() + "\n")
+        sys.stdout.write(grade_line(line) + "\n")
         sys.stdout.flush()
 
 
