@@ -146,7 +146,7 @@ class MemorySampler:
     def _run(self):
         me = psutil.Process()
         while not self.stopped.wait(1.0):
-            sample = {"coordinator": me.memory_info().rss, "worker": [], "warm process": []}
+            sample = {"coordinator": me.memory_info().rss, "fork server": [], "worker": [], "warm process": []}
             for process in me.children(recursive=True):
                 try:
                     kind = self._kind(process)
@@ -162,11 +162,11 @@ class MemorySampler:
     @staticmethod
     def _kind(process):
         command = " ".join(process.cmdline())
-        if "autograder.grade.worker" in command:
-            return "worker"
+        if "autograder.grade.forkserver" in command:  # the fork server, or a worker forked from it
+            return "fork server" if process.ppid() == os.getpid() else "worker"
         if "zygote.py" in command:  # the warm process, or a kernel forked from it (threads of its own)
             parent = process.parent()
-            if parent and "autograder.grade.worker" in " ".join(parent.cmdline()):
+            if parent and "autograder.grade.forkserver" in " ".join(parent.cmdline()):
                 return "warm process"
             return "kernel" if process.num_threads() > 1 else None
         return None
@@ -179,7 +179,7 @@ class MemorySampler:
             return ["  (the run was too short to sample)"]
         first, last = full[20], full[-1]
         lines = []
-        for kind in ("coordinator", "worker", "warm process"):
+        for kind in ("coordinator", "fork server", "worker", "warm process"):
             a = first[kind] if kind == "coordinator" else statistics.median(first[kind] or [0])
             b = last[kind] if kind == "coordinator" else statistics.median(last[kind] or [0])
             lines.append(f"  {kind + ' RSS':<36} {a / MiB:8.0f} MiB after 20 s {b / MiB:8.0f} MiB at the end")

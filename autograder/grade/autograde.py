@@ -33,7 +33,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Exec
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
-from .execute import KERNEL_ENVIRONMENT, TrustedExecute
+from .execute import KERNEL_ENVIRONMENT, TrustedExecute, file_pairs
 
 # Run in the kernel, never imported here: the guard against os._exit, then the trusted-call harness.
 STARTUP_FILES = [str(Path(__file__).with_name("kernel_guard.py")),
@@ -180,8 +180,7 @@ class Autograder:
     def _released_copy(self, folder):
         """A folder holding the released files, where an unsandboxed kernel starts (a sandboxed
         one gets its own copy in its work folder)."""
-        for pair in self.config.TrustedExecute.assignment_files:
-            source, relative = pair.split("=", 1)
+        for source, relative in file_pairs(self.config.TrustedExecute.assignment_files):
             copy = shutil.copytree if os.path.isdir(source) else shutil.copyfile
             copy(source, os.path.join(folder, relative))
         return folder

@@ -144,7 +144,7 @@ class TrustedExecute(Execute):
             self.channel = None
 
     def _sandboxed_manager(self):
-        files = [tuple(pair.split("=", 1)) for pair in self.assignment_files]
+        files = file_pairs(self.assignment_files)
         sandbox = Sandbox(memory_bytes=self.memory_bytes, processes=self.processes, work_bytes=self.work_bytes,
                           files=files, environment=KERNEL_ENVIRONMENT)
         manager = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
@@ -381,6 +381,11 @@ class TrustedExecute(Execute):
             graded = graded_cell(cell)
             if graded:
                 cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
+
+
+def file_pairs(assignment_files):
+    """`TrustedExecute.assignment_files` as (host path, relative path) pairs."""
+    return [tuple(pair.split("=", 1)) for pair in assignment_files]
 
 
 def _discard(manager):
