@@ -8,7 +8,6 @@ on a unix socket, and forks a worker for each connection, which then grades over
 forks inherit none; it dies with the coordinator, and its workers die with it.
 """
 
-import ctypes
 import json
 import os
 import shutil
@@ -20,23 +19,14 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..sandbox import launch
+
 READY = b"ready\n"
-PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent():
     """Be killed when the process that started this one ends."""
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def reap(_signum=None, _frame=None):
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    launch.LIBC.prctl(launch.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def main(path):
@@ -49,7 +39,7 @@ def main(path):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
-    signal.signal(signal.SIGCHLD, reap)
+    signal.signal(signal.SIGCHLD, launch.reap_children)
     sys.stdout.buffer.write(READY)
     sys.stdout.flush()
     while True:

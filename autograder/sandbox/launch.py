@@ -74,6 +74,17 @@ class PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+
+def reap_children(_signum=None, _frame=None):
+    """Collect every child that has ended, without waiting (a SIGCHLD handler)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
 def _check(result, step):
     if result < 0:
         errno = ctypes.get_errno()

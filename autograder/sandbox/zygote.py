@@ -102,18 +102,8 @@ def fork_kernel(spec, argv):
     return pid
 
 
-def reap(_signum=None, _frame=None):
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def serve(requests, replies):
-    signal.signal(signal.SIGCHLD, reap)
+    signal.signal(signal.SIGCHLD, launch.reap_children)
     for line in iter(requests.readline, ""):
         try:
             request = json.loads(line)
