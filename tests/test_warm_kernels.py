@@ -204,3 +204,88 @@ def test_one_worker_grades_each_submission_in_a_kernel_of_its_own(tmp_path):
         assert sum(result.scores.values()) == 100
     assert all(words[:3] == ["seen", "before:", "False"] for words in printed.values())
     assert len({words[4] for words in printed.values()}) == 3  # three kernels, none reused
+
+
+@pytest.fixture
+def shared():
+    """A warm process started as a fork server starts the one its workers share."""
+    owner = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}))
+    owner.launch()
+    owner.wait_ready()
+    yield owner
+    owner.stop()
+
+
+def alive(kernel):
+    return psutil.pid_exists(kernel.manager.provisioner.process.pid) and kernel.manager.provisioner.process.poll() is None
+
+
+def test_workers_share_a_warm_process_and_each_takes_only_its_own_kernels_along(shared):
+    one, two = (KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control)) for _ in range(2))
+
+    async def scenario():
+        async with Kernel(one) as mine, Kernel(two) as theirs:
+            assert await mine.value("1 + 1") == 2 and await theirs.value("2 + 2") == 4
+            zygote = psutil.Process(shared.process.pid)
+            leaders = {child.pid for child in zygote.children()}
+            assert {mine.manager.provisioner.process.pid, theirs.manager.provisioner.process.pid} <= leaders
+            # A worker that dies closes its connection: the warm process kills that worker's kernels.
+            one._disconnect()
+            for _ in range(100):
+                if not alive(mine):
+                    break
+                await asyncio.sleep(0.05)
+            assert not alive(mine)
+            assert await theirs.value("3 + 3") == 6
+
+    try:
+        run(scenario())
+        assert one.starts == two.starts == 0  # neither started a warm process of its own
+    finally:
+        one.stop()
+        two.stop()
+
+
+def test_a_worker_whose_shared_warm_process_died_starts_its_own(shared):
+    pool = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control))
+
+    async def scenario():
+        async with Kernel(pool) as kernel:
+            assert await kernel.value("1 + 1") == 2
+        shared.process.kill()
+        shared.process.wait()
+        async with Kernel(pool) as kernel:
+            assert await kernel.value("2 + 2") == 4
+
+    try:
+        run(scenario())
+        assert pool.starts == 1 and pool.process is not None
+    finally:
+        pool.stop()
+
+
+FORK_REQUEST = """
+import json, socket
+client = socket.socket(socket.AF_UNIX)
+try:
+    client.connect({control!r})
+    client.sendall(json.dumps({{"spec": {{}}, "argv": []}}).encode() + b"\\n")
+    client.settimeout(5)
+    print("answered" if client.recv(4096) else "refused")
+except OSError as error:
+    print("cannot connect", type(error).__name__)
+"""
+
+
+def test_a_kernel_cannot_ask_the_warm_process_for_anything(pool):
+    async def scenario():
+        async with Kernel(pool) as kernel:
+            await kernel.value("1")
+            printed, _ = await kernel.run(FORK_REQUEST.format(control=str(pool.control)))
+            return printed
+
+    printed = run(scenario())
+    # Landlock (ABI 7) does not govern connecting to a unix socket by path, and the kernel's uid
+    # owns the folder: it reaches the socket. The warm process takes requests only from the
+    # process that started it and that process's children, and drops the connection.
+    assert printed.strip() in ("refused", "cannot connect ConnectionResetError", "cannot connect BrokenPipeError"), printed

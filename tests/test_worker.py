@@ -57,3 +57,48 @@ def test_workers_are_forked_from_one_server_and_die_with_it(tmp_path):
         assert alive == []
     finally:
         server.stop()
+
+
+def test_the_fork_server_outlives_the_thread_that_started_it_and_ends_with_its_process(tmp_path):
+    started = {}
+    coordinator = subprocess.Popen(
+        [sys.executable, "-c", "import os, threading, time\n"
+         "from autograder.assign.release import nbgrader_environment\n"
+         "from autograder.grade.forkserver import ForkServer\n"
+         "server = ForkServer(nbgrader_environment())\n"
+         f"settings = {{'memory_bytes': 4 << 30, 'scratch': {str(tmp_path)!r}, 'environment': dict(os.environ)}}\n"
+         "thread = threading.Thread(target=lambda: server.fork(settings))\n"
+         "thread.start(); thread.join()\n"  # as a class run's threads start their workers
+         "print(server.process.pid, os.path.dirname(server.path), flush=True)\n"
+         "time.sleep(600)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        pid, folder = coordinator.stdout.readline().split()
+        started["server"] = psutil.Process(int(pid))
+        assert started["server"].is_running()  # not gone with the thread that started it
+        coordinator.kill()
+        coordinator.wait()
+        gone, alive = psutil.wait_procs([started["server"]], timeout=10)
+        assert alive == []  # gone with the process
+        assert not os.path.exists(folder)  # and its folder with it
+    finally:
+        coordinator.kill()
+        for process in started.values():
+            if process.is_running():
+                process.kill()
+
+
+def test_the_fork_server_forks_workers_for_its_coordinator_only(tmp_path):
+    server = ForkServer(nbgrader_environment())
+    try:
+        worker = server.fork({"memory_bytes": 4 << 30, "scratch": str(tmp_path), "environment": dict(os.environ)})
+        stranger = subprocess.run(
+            [sys.executable, "-c", "import socket, sys\n"
+             "client = socket.socket(socket.AF_UNIX); client.connect(sys.argv[1]); client.settimeout(10)\n"
+             "try:\n    client.sendall(b'{}\\n'); print(repr(client.recv(100)))\n"
+             "except OSError as error:\n    print(type(error).__name__)\n",
+             server.path], capture_output=True, text=True, timeout=30)
+        assert stranger.stdout.strip() in ("b''", "ConnectionResetError", "BrokenPipeError"), stranger
+        children = {child.pid for child in psutil.Process(server.process.pid).children()}
+        assert len(children) == 2 and worker[0] in children  # its worker and its warm process, no other
+    finally:
+        server.stop()

@@ -62,8 +62,11 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     with Gradebook(course.db_url, course.course_id) as gradebook:
         for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
             store(course, assignment, notebook, ledger.load(student), gradebook)
-        results = _grade_pending([t for t in tasks if t.student not in skipped], jobs, memory_bytes, progress,
-                                 lambda result: _keep(course, assignment, notebook, ledger, result, gradebook))
+        try:
+            results = _grade_pending([t for t in tasks if t.student not in skipped], jobs, memory_bytes, progress,
+                                     lambda result: _keep(course, assignment, notebook, ledger, result, gradebook))
+        finally:
+            stop_fork_server()  # a process that grades now and then keeps no idle workers
     return results, skipped
 
 
@@ -174,8 +177,8 @@ _fork_server = None
 
 
 def fork_server():
-    """This process's `ForkServer`, made on first use and kept for the runs that follow (it holds
-    nothing of any submission); stopped when the process exits."""
+    """This process's `ForkServer`, made on first use in a class run and stopped at its end (or
+    when the process exits)."""
     global _fork_server
     if _fork_server is None:
         _fork_server = ForkServer(nbgrader_environment())

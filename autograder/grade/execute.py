@@ -34,8 +34,8 @@ from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
 from ..judge.channel import CALL_SOCKET, CallChannel, ChannelClosed
 from ..judge.remote import KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
-from ..sandbox.pool import KernelPool
 from ..sandbox.policy import Sandbox
+from .warm import KERNEL_ENVIRONMENT, warm_pool
 
 STOPPED = "stopped the Python kernel (a crash, a killed process or running out of memory)"
 TOO_SLOW = "did not finish in the time allowed for one cell: an endless loop, or very slow code?"
@@ -45,20 +45,9 @@ STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
 MAX_RESTARTS = 6
 PROBE_AFTER = 0.25  # seconds without a reply before asking whether the kernel is running the call at all
 TIMED_OUT = object()
-KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
 # A grading kernel lives for one notebook: IPython's input history database (an SQLite write per
 # cell, from a thread of its own) would outlive nothing. ``In`` and ``Out`` work without it.
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
-_pool = None
-
-
-def warm_pool():
-    """This process's `KernelPool`, made on first use and stopped when the process exits."""
-    global _pool
-    if _pool is None:
-        _pool = KernelPool(Sandbox(environment=KERNEL_ENVIRONMENT))
-        atexit.register(_pool.stop)
-    return _pool
 
 
 class KernelUnresponsive(Exception):

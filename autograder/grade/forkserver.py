@@ -2,17 +2,21 @@
 
 Importing a worker (nbgrader's autograde steps pull in nbconvert and Jupyter's server, 1.5 s of
 CPU) would be paid by every worker a class run starts, and again by each worker started after a
-submission killed one. The fork server pays it once per coordinator: it imports `worker`, listens
-on a unix socket, and forks a worker for each connection, which then grades over that connection
-(`worker.serve`). It has no threads, no gradebook and no open files of the coordinator, so its
-forks inherit none; it dies with the coordinator, and its workers die with it.
+submission killed one. The fork server pays it once per class run: it imports `worker`, listens
+on a unix socket, and forks a worker for each connection of the coordinator, which then grades
+over that connection (`worker.serve`). It also starts the warm-kernel process its workers share
+(`warm`), which loads while it imports. It has no threads, no gradebook and no open files of the
+coordinator, so its forks inherit none; it ends when the coordinator does (the pipe on its stdin
+closes), and its workers die with it.
 """
 
 import json
 import os
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -20,6 +24,9 @@ import threading
 from pathlib import Path
 
 from ..sandbox import launch
+from ..sandbox.pool import PoolError
+from .task import kill_tree
+from .warm import launch_shared
 
 READY = b"ready\n"
 
@@ -29,13 +36,25 @@ def die_with_parent():
     launch.LIBC.prctl(launch.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def from_pid(connection, pid):
+    """Whether the peer of the unix socket `connection` is the process `pid`."""
+    peer, _uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                 struct.calcsize("3i")))
+    return peer == pid
+
+
 def main(path):
+    parent = os.getppid()
+    # The workers' shared warm-kernel process loads numpy, matplotlib and ipykernel while this
+    # process imports nbgrader: two loads of about 1.5 s of CPU each, on two cores at once.
+    warm = launch_shared(os.path.dirname(path))
     from . import autograde  # noqa: F401  (nbgrader's steps, which a task imports when it grades: once, here)
     from .worker import serve
-    parent = os.getppid()
-    die_with_parent()
-    if os.getppid() != parent:  # the coordinator was gone before the line above took effect
-        return
+    try:
+        warm.wait_ready()
+        control = str(warm.control)
+    except PoolError:
+        control = None  # each worker starts a warm process of its own
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
@@ -43,12 +62,24 @@ def main(path):
     sys.stdout.buffer.write(READY)
     sys.stdout.flush()
     while True:
+        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
+            # The coordinator process ended (its end of this pipe closes only then, whichever of
+            # its threads started this one; a parent-death signal would follow that thread).
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            os._exit(0)
+        if listener not in ready:
+            continue
         connection, _ = listener.accept()
+        if not from_pid(connection, parent):  # a worker only for the coordinator, not for a kernel
+            connection.close()
+            continue
         if os.fork() == 0:
             try:
                 listener.close()
+                warm.process.stdout.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                serve(connection)
+                serve(connection, control)
             finally:
                 os._exit(0)
         connection.close()
@@ -67,7 +98,7 @@ class ForkServer:
         self.folder = tempfile.mkdtemp(prefix="grading-forkserver-")
         self.path = str(Path(self.folder) / "socket")
         self.process = subprocess.Popen([sys.executable, "-m", __name__, self.path], stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=self.environment)
+                                        stderr=subprocess.DEVNULL, stdin=subprocess.PIPE, env=self.environment)
         if self.process.stdout.readline() != READY:
             self.stop()
             raise RuntimeError("the grading fork server did not start")
@@ -90,9 +121,12 @@ class ForkServer:
         return json.loads(reply)["pid"], connection, stream
 
     def stop(self):
+        """End the fork server with its workers, its warm process and their kernels."""
         if self.process is not None:
-            self.process.kill()
+            kill_tree(self.process)
             self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                stream.close()
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
         self.process = self.folder = None

@@ -21,6 +21,7 @@ import tempfile
 
 from .forkserver import die_with_parent
 from .task import Task, run_task
+from .warm import share
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 128 << 10  # glibc's default starting value
@@ -51,9 +52,10 @@ def grade_line(line):
     return run_task(Task(**json.loads(line))).to_json()
 
 
-def serve(connection):
+def serve(connection, warm_control=None):
     """Be a worker forked by the fork server (`forkserver`): read its settings, then grade each
-    task received on `connection` (a socket, one JSON line each way) until it closes.
+    task received on `connection` (a socket, one JSON line each way) until it closes. Kernels
+    are forked from the shared warm process listening on `warm_control`, when there is one.
 
     The settings (a JSON line) give the memory limit, the scratch folder that holds everything
     the worker makes, and the environment. The worker leads a session of its own (so that killing
@@ -71,6 +73,8 @@ def serve(connection):
         os.dup2(null, fd)
     os.close(null)
     limit_memory(settings["memory_bytes"])
+    if warm_control:
+        share(warm_control)
     stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
     stream.flush()
     for line in stream:

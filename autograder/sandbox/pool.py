@@ -2,10 +2,11 @@
 sandboxed kernel per request.
 
 Starting a kernel costs a Python start, ipykernel's import and the notebook's imports (numpy,
-matplotlib) in every submission; a `KernelPool` pays them once per worker and then forks. Each
-forked kernel is as fresh as a started one (it serves one submission, in namespaces, a work
-folder and a Landlock domain of its own, and ends), so nbgrader's rule of a fresh kernel per
-submission holds. When the warm process dies the next request starts another.
+matplotlib) in every submission; a `KernelPool` pays them once per worker, or once for all the
+workers of a fork server when they share one warm process, and then forks. Each forked kernel is
+as fresh as a started one (it serves one submission, in namespaces, a work folder and a Landlock
+domain of its own, and ends), so nbgrader's rule of a fresh kernel per submission holds. When
+the warm process dies the next request starts another.
 """
 
 import json
@@ -13,6 +14,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -76,7 +78,12 @@ class ForkedKernel:
 
 
 class KernelPool:
-    """One worker's warm-kernel process, started on first use and again after it died.
+    """A worker's way to warm kernels: a warm-kernel process of its own, started on first use and
+    again after it died, or one shared with the other workers of a fork server (`shared`).
+
+    Requests go over a unix socket to the warm process (see `zygote`); closing it kills the
+    kernels forked for it, so a worker that dies takes its kernels along even when the warm
+    process is shared. A shared one that died is replaced by one of this worker's own.
 
     Parameters
     ----------
@@ -84,40 +91,83 @@ class KernelPool:
         The limits of the warm process's namespaces (its environment is the kernels').
     preload : list of str, optional
         Modules to load once; `zygote.PRELOAD` by default.
+    shared : str, optional
+        The control socket of a running warm process to use first.
     """
 
-    def __init__(self, sandbox=None, preload=None):
+    def __init__(self, sandbox=None, preload=None, shared=None):
         self.sandbox = sandbox or Sandbox()
         self.preload = preload
-        self.process = None
-        self.folder = None
+        self.shared = shared
+        self.process = self.folder = self.connection = self.stream = None
         self.starts = 0
+        self.kernels = []
 
-    def _start(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="kernel-pool-"))
+    def launch(self, parent=None):
+        """Start the warm process, in a new folder in `parent` (the temporary folder by default),
+        without waiting for it to be ready (`wait_ready`)."""
+        self.folder = Path(tempfile.mkdtemp(prefix="kernel-pool-", dir=parent))
         home, sockets = self.folder / "home", self.folder / "sockets"
         home.mkdir()
         sockets.mkdir()
         spec = self.sandbox.spec(home, sockets)
+        spec["control"] = str(self.control)
         if self.preload is not None:
             spec["preload"] = list(self.preload)
         spec_file = self.folder / "zygote.json"
         spec_file.write_text(json.dumps(spec))
         self.process = subprocess.Popen([sys.executable, "-I", "-S", str(LAUNCHER), str(spec_file), "--", "zygote"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         text=True)
         self.starts += 1
-        if not self._answer(START_SECONDS).get("ready"):
+
+    @property
+    def control(self):
+        """The warm process's control socket (this pool's own)."""
+        return self.folder / "control"
+
+    def wait_ready(self):
+        """Wait until the launched warm process listens; `PoolError` if it does not."""
+        ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
+        line = self.process.stdout.readline() if ready else ""
+        try:
+            answer = json.loads(line) if line else {}
+        except ValueError:
+            answer = {}
+        if not answer.get("ready"):
             self.stop()
             raise PoolError("the warm-kernel process did not start")
 
-    def _answer(self, seconds):
-        ready, _, _ = select.select([self.process.stdout], [], [], seconds)
-        line = self.process.stdout.readline() if ready else ""
+    def _start(self):
+        self.launch()
+        self.wait_ready()
+        self._connect(self.control)
+
+    def _connect(self, path):
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            return json.loads(line) if line else {}
-        except ValueError:
-            return {}
+            connection.connect(str(path))
+        except OSError:
+            connection.close()
+            raise
+        self.connection, self.stream = connection, connection.makefile("rb")
+
+    def _ensure_connected(self):
+        if self.connection is not None:
+            return
+        if self.shared is not None and self.process is None:
+            try:
+                return self._connect(self.shared)
+            except OSError:
+                self.shared = None  # gone: from now on a warm process of this worker's own
+        self.stop()
+        self._start()
+
+    def _disconnect(self):
+        for handle in (self.stream, self.connection):
+            if handle is not None:
+                handle.close()
+        self.connection = self.stream = None
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
@@ -125,24 +175,35 @@ class KernelPool:
     def fork(self, spec, argv):
         """A `ForkedKernel` running the kernel command `argv` in a sandbox made from `spec`
         (the kit's folders stay hidden as in the warm process)."""
+        request = json.dumps({"spec": dict(spec, hide=[]), "argv": list(argv)}).encode() + b"\n"
         for attempt in (1, 2):  # a warm process that died is replaced once
-            if not self.alive():
-                self.stop()
-                self._start()
+            if self.process is not None and not self.alive():
+                self._disconnect()
+            self._ensure_connected()
             try:
-                self.process.stdin.write(json.dumps({"spec": dict(spec, hide=[]), "argv": list(argv)}) + "\n")
-                self.process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                continue
-            answer = self._answer(FORK_SECONDS)
+                self.connection.sendall(request)
+                ready, _, _ = select.select([self.connection], [], [], FORK_SECONDS)
+                line = self.stream.readline() if ready else b""
+                answer = json.loads(line) if line else {}
+            except (OSError, ValueError):
+                answer = {}
             if "pid" in answer:
-                return ForkedKernel(answer["pid"])
+                kernel = ForkedKernel(answer["pid"])
+                self.kernels = [k for k in self.kernels if k.poll() is None] + [kernel]
+                return kernel
             if "error" in answer:
                 raise PoolError(f"the warm-kernel process could not fork a kernel: {answer['error']}")
+            self._disconnect()
+            if self.process is None:
+                self.shared = None  # the shared warm process did not answer: use one of this worker's own
         raise PoolError("the warm-kernel process died twice in a row")
 
     def stop(self):
-        """End the warm process and every kernel it forked; remove what it left."""
+        """End every kernel this pool forked, and its own warm process; remove what it left."""
+        for kernel in self.kernels:
+            kernel.kill()
+        self.kernels = []
+        self._disconnect()
         if self.process is not None:
             group = pids_group(self.process.pid)  # each kernel it forked had one of its own
             try:
@@ -157,11 +218,10 @@ class KernelPool:
             self.process.kill()
             self.process.wait()
             psutil.wait_procs(family, timeout=5)
-            for stream in (self.process.stdin, self.process.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            try:
+                self.process.stdout.close()
+            except OSError:
+                pass
             try:
                 group.rmdir()
             except OSError:
@@ -169,4 +229,3 @@ class KernelPool:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
         self.process = self.folder = None
-
