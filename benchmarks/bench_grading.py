@@ -172,9 +172,9 @@ class MemorySampler:
         return None
 
     def report(self, jobs):
-        # The start: the first sample with every worker and warm process up, 20 s into the run
-        # (each has graded a few submissions: what it loads once is loaded).
-        full = [s for s in self.samples if len(s["worker"]) == jobs and len(s["warm process"]) == jobs]
+        # The start: the first sample with every worker and the warm process they share up, 20 s
+        # into the run (each has graded a few submissions: what it loads once is loaded).
+        full = [s for s in self.samples if len(s["worker"]) == jobs and s["warm process"]]
         if len(full) < 21:
             return ["  (the run was too short to sample)"]
         first, last = full[20], full[-1]
