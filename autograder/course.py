@@ -4,7 +4,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from traitlets.config.loader import PyFileConfigLoader
+
+# The gradebook's tables that define an assignment (what grading a submission reads), parents first.
+ASSIGNMENT_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
+                     "solution_cells", "task_cells")
 
 
 class CourseError(Exception):
@@ -13,8 +20,12 @@ class CourseError(Exception):
 
 @dataclass
 class Course:
+    """A course directory: its root, nbgrader's course id, and the gradebook's database URL
+    (``c.CourseDirectory.db_url`` in ``nbgrader_config.py``; ``gradebook.db`` in the root by default)."""
+
     root: Path
     course_id: str
+    configured_db_url: str = ""
 
     @classmethod
     def open(cls, root):
@@ -23,16 +34,32 @@ class Course:
         if not config_file.is_file():
             raise CourseError(f"{root} is not a course directory: it has no nbgrader_config.py")
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        course_id = config.get("CourseDirectory", {}).get("course_id") or "default_course"
-        return cls(root, course_id)
-
-    @property
-    def gradebook(self):
-        return self.root / "gradebook.db"
+        directory = config.get("CourseDirectory", {})
+        course_id = directory.get("course_id") or "default_course"
+        db_url = directory.get("db_url") or ""
+        if db_url:
+            try:
+                make_url(db_url)
+            except ArgumentError:
+                raise CourseError(f"c.CourseDirectory.db_url in {config_file} is not a database URL: {db_url!r}") from None
+        return cls(root, course_id, db_url)
 
     @property
     def db_url(self):
-        return f"sqlite:///{self.gradebook}"
+        return self.configured_db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def gradebook(self):
+        """The gradebook's file, for an SQLite gradebook; None for a database server's."""
+        url = make_url(self.db_url)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            return None
+        return (self.root / url.database) if not Path(url.database).is_absolute() else Path(url.database)
+
+    @property
+    def gradebook_name(self):
+        """The gradebook as an instructor would name it: its file, or its URL without the password."""
+        return str(self.gradebook) if self.gradebook else make_url(self.db_url).render_as_string(hide_password=True)
 
     def notebook_name(self, assignment):
         """The assignment's one notebook, as released."""
@@ -57,11 +84,46 @@ class Course:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def gradebook_exists(self):
+        """Whether the gradebook is there: its file, or a database server that answers and holds
+        nbgrader's tables. `CourseError` when the server cannot be reached."""
+        if self.gradebook is not None:
+            return self.gradebook.is_file()
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as connection:
+                return inspect(connection).has_table("assignment")
+        except SQLAlchemyError as error:
+            raise CourseError(f"cannot reach the gradebook at {self.gradebook_name}: "
+                              f"{str(error.orig if hasattr(error, 'orig') else error).strip()}") from None
+        finally:
+            engine.dispose()
+
     def snapshot_gradebook(self, target):
-        """A consistent copy of the gradebook (SQLite's backup API), safe while it is written to."""
-        source, copy = sqlite3.connect(self.gradebook), sqlite3.connect(target)
-        with copy:
-            source.backup(copy)
-        source.close()
-        copy.close()
-        return Path(target)
+        """A consistent SQLite copy of the gradebook, safe while it is written to: the whole
+        file (SQLite's backup API), or, from a database server, the tables that define the
+        assignments (what grading reads; no student, submission or grade)."""
+        target = Path(target)
+        if self.gradebook is not None:
+            source, copy = sqlite3.connect(self.gradebook), sqlite3.connect(target)
+            with copy:
+                source.backup(copy)
+            source.close()
+            copy.close()
+            return target
+        from nbgrader.api import Base
+
+        target.unlink(missing_ok=True)
+        server, local = create_engine(self.db_url), create_engine(f"sqlite:///{target}")
+        try:
+            Base.metadata.create_all(local)
+            with server.connect() as reading, local.begin() as writing:
+                for name in ASSIGNMENT_TABLES:
+                    table = Base.metadata.tables[name]
+                    rows = [dict(row) for row in reading.execute(table.select()).mappings()]
+                    if rows:
+                        writing.execute(table.insert(), rows)
+        finally:
+            server.dispose()
+            local.dispose()
+        return target

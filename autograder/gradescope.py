@@ -45,6 +45,12 @@ exec "$python" -m autograder.gradescope "$root"
 """
 
 
+# Gradescope grades each submission on its own, with a gradebook file in the zip, whatever
+# database the course's gradebook lives in (a server Gradescope could not reach, and must not write).
+LOCAL_GRADEBOOK = ("\n# Added by `autograder gradescope`: this copy's gradebook is the file beside it.\n"
+                   "c.CourseDirectory.pop('db_url', None)\n")
+
+
 def build_zip(course, assignment, out):
     """Write the Gradescope autograder zip for `assignment` to `out`; return its path."""
     out = Path(out)
@@ -53,7 +59,8 @@ def build_zip(course, assignment, out):
         prepared = scratch / "course"
         shutil.copytree(course.root / "source" / assignment, prepared / "source" / assignment,
                         ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copyfile(course.root / "nbgrader_config.py", prepared / "nbgrader_config.py")
+        (prepared / "nbgrader_config.py").write_text(
+            (course.root / "nbgrader_config.py").read_text() + LOCAL_GRADEBOOK)
         run_nbgrader(prepared, "generate_assignment", assignment, "--force")  # release and gradebook
         (prepared / "assignment.txt").write_text(assignment)
         out.parent.mkdir(parents=True, exist_ok=True)

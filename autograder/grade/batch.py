@@ -31,8 +31,9 @@ from .task import FAILED, Result, Task, kill_tree, submission_path
 
 
 def check_assignment_in_gradebook(course, assignment):
-    if not course.gradebook.is_file():
-        raise CourseError(f"{course.root} has no gradebook.db: run `nbgrader generate_assignment {assignment}` first")
+    if not course.gradebook_exists():
+        raise CourseError(f"the gradebook {course.gradebook_name} does not exist yet: "
+                          f"run `nbgrader generate_assignment {assignment}` first")
     with Gradebook(course.db_url, course.course_id) as gradebook:
         try:
             gradebook.find_assignment(assignment)

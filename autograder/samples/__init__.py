@@ -59,3 +59,14 @@ def submit(course, student, notebook):
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
     return folder
+
+
+def submit_right_wrong_blank(course):
+    """Submit three notebooks: "right" (the reference), "wrong" (a wrong Adam update) and "blank"
+    (the release untouched); their student names."""
+    wrong = solved_notebook()
+    variant = next(v for v in WRONG if v.function == "update_parameters_with_adam")
+    with_answer(wrong, variant.function, variant.source)
+    for student, notebook in (("right", solved_notebook()), ("wrong", wrong), ("blank", release_notebook())):
+        submit(course, student, notebook)
+    return ["right", "wrong", "blank"]
