@@ -77,10 +77,14 @@ def collect(course, path, assignment, pattern):
 @click.option("--cold-kernels", is_flag=True,
               help="Start every sandboxed kernel from scratch instead of forking it from each worker's "
                    "warm process (slower; the same grades).")
+@click.option("--dask-scheduler", "scheduler", metavar="ADDRESS", default=None,
+              help="Grade on the workers of this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of --jobs "
+                   "local ones; each worker needs the kit installed and checks its own sandbox.")
 @click.pass_obj
-def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox, cold_kernels):
+def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox, cold_kernels,
+          scheduler):
     """Autograde the collected submissions of ASSIGNMENT."""
-    if not no_sandbox:
+    if not no_sandbox and not scheduler:
         try:
             check_available()
         except SandboxUnavailable as error:
@@ -93,7 +97,7 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
     try:
         results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
                                             parse_size(memory_limit), progress=not no_progress,
-                                            sandbox=not no_sandbox, warm=not cold_kernels)
+                                            sandbox=not no_sandbox, warm=not cold_kernels, scheduler=scheduler)
     except CourseError as error:
         raise click.ClickException(str(error)) from None
     if no_sandbox:

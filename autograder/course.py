@@ -111,8 +111,14 @@ class Course:
             source.close()
             copy.close()
             return target
+        return self.copy_assignment_tables(target)
+
+    def copy_assignment_tables(self, target):
+        """A new SQLite gradebook at `target` holding only the tables that define the assignments
+        (no student, submission or grade): what a grading worker reads."""
         from nbgrader.api import Base
 
+        target = Path(target)
         target.unlink(missing_ok=True)
         server, local = create_engine(self.db_url), create_engine(f"sqlite:///{target}")
         try:

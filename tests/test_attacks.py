@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import autograder
 from autograder.cli import main
 from autograder.samples.attacks import ATTACKS
+from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
 
 pytestmark = pytest.mark.slow
@@ -69,7 +70,7 @@ def fingerprints():
 
 def scratch_folders():
     """Folders that workers and sandboxed kernels make in the machine's temporary folder."""
-    return {p for pattern in ("sandboxed-kernel-*", "grading-worker-*", "grade-*", "kernel-*")
+    return {p for pattern in ("sandboxed-kernel-*", "grading-worker-*", "grading-forkserver-*", "grade-*", "kernel-*")
             for p in Path("/tmp").glob(pattern)}
 
 
@@ -79,8 +80,9 @@ def leftovers(marker):
     return processes, files
 
 
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
+@pytest.fixture(scope="module", params=["local", "dask"])
+def attacked(request, tmp_path_factory):
+    """The catalog graded by local workers, and by the workers of a Dask cluster on loopback."""
     course = make_course(tmp_path_factory.mktemp("attacked"))
     marker = f"kitattack{uuid.uuid4().hex[:10]}"
     token = uuid.uuid4().hex
@@ -95,10 +97,14 @@ def attacked(tmp_path_factory):
     before = fingerprints()
     kernels_before = scratch_folders()
     os.environ["KIT_ATTACK_TOKEN"] = token  # the grader's environment holds a secret too
+    cluster = Cluster(tmp_path_factory.mktemp("dask")) if request.param == "dask" else None
     try:
-        run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--jobs", "2", "--no-progress"])
+        where = ["--dask-scheduler", cluster.start(2).address] if cluster else ["--jobs", "2"]
+        run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, *where, "--no-progress"])
     finally:
         del os.environ["KIT_ATTACK_TOKEN"]
+        if cluster:
+            cluster.stop()
     time.sleep(1)
     listener.close()
     return {"course": course, "run": run, "marker": marker, "token": token, "listener": listener,

@@ -102,3 +102,17 @@ def test_the_fork_server_forks_workers_for_its_coordinator_only(tmp_path):
         assert len(children) == 2 and worker[0] in children  # its worker and its warm process, no other
     finally:
         server.stop()
+
+
+def test_the_threads_of_a_run_share_one_fork_server():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.grade.batch import fork_server, stop_fork_server
+
+    stop_fork_server()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as threads:
+            servers = list(threads.map(lambda _: fork_server(), range(4)))
+        assert len({id(server) for server in servers}) == 1
+    finally:
+        stop_fork_server()

@@ -13,6 +13,7 @@ import queue
 import select
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
@@ -25,7 +26,8 @@ from tqdm import tqdm
 
 from ..assign.release import nbgrader_environment
 from ..course import CourseError
-from .forkserver import ForkServer
+from .cluster import grade_on_cluster
+from .forkserver import FORK_SERVER_PREFIX, ForkServer
 from .store import Ledger, store
 from .task import FAILED, Result, Task, kill_tree, submission_path
 
@@ -43,10 +45,11 @@ def check_assignment_in_gradebook(course, assignment):
 
 
 def grade_assignment(course, assignment, students=None, jobs=None, force=False, timeout=300.0,
-                     memory_bytes=4 << 30, progress=True, sandbox=True, warm=True):
+                     memory_bytes=4 << 30, progress=True, sandbox=True, warm=True, scheduler=None):
     """Grade the submissions of `students` (all by default); return the results of this run and
     the students skipped because their current submission was already graded. Kernels are
-    forked from each worker's warm process unless `warm` is False."""
+    forked from a warm process unless `warm` is False. With `scheduler` (a Dask scheduler's
+    address) the submissions are graded on that cluster's workers instead of `jobs` local ones."""
     check_assignment_in_gradebook(course, assignment)
     notebook = course.notebook_name(assignment)
     known = course.students_with_submissions(assignment)
@@ -63,9 +66,14 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
     with Gradebook(course.db_url, course.course_id) as gradebook:
         for student in skipped:  # storing is idempotent: this heals a run killed between ledger and gradebook
             store(course, assignment, notebook, ledger.load(student), gradebook)
+        pending = [t for t in tasks if t.student not in skipped]
+        keep = lambda result: _keep(course, assignment, notebook, ledger, result, gradebook)  # noqa: E731
         try:
-            results = _grade_pending([t for t in tasks if t.student not in skipped], jobs, memory_bytes, progress,
-                                     lambda result: _keep(course, assignment, notebook, ledger, result, gradebook))
+            if scheduler:
+                results = _with_progress(pending, progress, grade_on_cluster(
+                    scheduler, course, assignment, pending, keep))
+            else:
+                results = _grade_pending(pending, jobs, memory_bytes, progress, keep)
         finally:
             stop_fork_server()  # a process that grades now and then keeps no idle workers
     return results, skipped
@@ -111,15 +119,29 @@ def _grade_pending(pending, jobs, memory_bytes, progress, keep):
     return results
 
 
+def _with_progress(pending, progress, results):
+    """Collect `results` (an iterator of kept results) under a progress bar."""
+    collected = []
+    with tqdm(total=len(pending), disable=not progress, unit="submission",
+              desc=f"grading {pending[0].assignment}" if pending else "grading") as bar:
+        for result in results:
+            collected.append(result)
+            bar.update()
+            bar.set_postfix_str(status_counts(collected))
+    return collected
+
+
 SCRATCH_PREFIX = "grading-worker-"
 
 
 def remove_orphaned_scratch():
-    """Remove the scratch folders of workers whose coordinator was killed before it could."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
-        owner = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
-        if owner.isdigit() and not psutil.pid_exists(int(owner)):
-            shutil.rmtree(folder, ignore_errors=True)
+    """Remove the scratch folders of workers and fork servers whose coordinator was killed
+    before it could (named ``PREFIX<the coordinator's pid>-…``)."""
+    for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX):
+        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            owner = folder.name[len(prefix):].split("-")[0]
+            if owner.isdigit() and not psutil.pid_exists(int(owner)):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 class Worker:
@@ -175,15 +197,18 @@ class Worker:
 
 
 _fork_server = None
+_making_fork_server = threading.Lock()
 
 
 def fork_server():
     """This process's `ForkServer`, made on first use in a class run and stopped at its end (or
     when the process exits)."""
     global _fork_server
-    if _fork_server is None:
-        _fork_server = ForkServer(nbgrader_environment())
-        atexit.register(stop_fork_server)
+    with _making_fork_server:  # a run's threads start their workers at the same time: one server
+        if _fork_server is None:
+            remove_orphaned_scratch()  # a Dask worker starts its fork server here, and never runs grade_assignment
+            _fork_server = ForkServer(nbgrader_environment())
+            atexit.register(stop_fork_server)
     return _fork_server
 
 

@@ -29,6 +29,8 @@ from .task import kill_tree
 from .warm import launch_shared
 
 READY = b"ready\n"
+FORK_SERVER_PREFIX = "grading-forkserver-"
+MAX_SETTINGS_BYTES = 1 << 20  # its folder: this prefix, the coordinator's pid, a dash
 
 
 def die_with_parent():
@@ -59,30 +61,85 @@ def main(path):
     listener.bind(path)
     listener.listen(16)
     signal.signal(signal.SIGCHLD, launch.reap_children)
+    # Stopping a process group (a Dask worker's, by its service manager) must not end this
+    # process before its workers and folders are cleared: it ends when its coordinator does.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
     sys.stdout.buffer.write(READY)
     sys.stdout.flush()
+    workers = {}  # pidfd → the worker's scratch folder
     while True:
         ready, _, _ = select.select([listener, sys.stdin], [], [])
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
             # The coordinator process ended (its end of this pipe closes only then, whichever of
             # its threads started this one; a parent-death signal would follow that thread).
-            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            clear_away(workers, os.path.dirname(path))
             os._exit(0)
         if listener not in ready:
             continue
         connection, _ = listener.accept()
-        if not from_pid(connection, parent):  # a worker only for the coordinator, not for a kernel
+        settings = read_settings(connection) if from_pid(connection, parent) else None
+        if settings is None:  # a worker only for the coordinator, not for a kernel
             connection.close()
             continue
-        if os.fork() == 0:
-            try:
-                listener.close()
-                warm.process.stdout.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                serve(connection, control)
-            finally:
-                os._exit(0)
+        forget_ended(workers)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # no reaping before the pidfd is open
+        try:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+                        signal.signal(signum, signal.SIG_DFL)
+                    listener.close()
+                    warm.process.stdout.close()
+                    for pidfd in workers:
+                        os.close(pidfd)
+                    serve(connection, settings, control)
+                finally:
+                    os._exit(0)
+            workers[os.pidfd_open(pid)] = settings.get("scratch")
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         connection.close()
+
+
+def read_settings(connection):
+    """The worker's settings, the first line the coordinator sends (it then waits for the reply,
+    so nothing after the line is read here); None when it sends none in 30 s."""
+    connection.settimeout(30)
+    data = b""
+    try:
+        while not data.endswith(b"\n") and len(data) < MAX_SETTINGS_BYTES:
+            chunk = connection.recv(MAX_SETTINGS_BYTES)
+            if not chunk:
+                return None
+            data += chunk
+        return json.loads(data)
+    except (OSError, ValueError):
+        return None
+    finally:
+        connection.settimeout(None)
+
+
+def forget_ended(workers):
+    for pidfd in [fd for fd in workers if select.select([fd], [], [], 0)[0]]:
+        os.close(pidfd)
+        del workers[pidfd]
+
+
+def clear_away(workers, folder):
+    """Kill the workers still running, then remove their scratch folders and this server's folder."""
+    for pidfd in workers:
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pidfd, scratch in workers.items():
+        select.select([pidfd], [], [], 5)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class ForkServer:
@@ -95,7 +152,7 @@ class ForkServer:
 
     def _start(self):
         self.stop()
-        self.folder = tempfile.mkdtemp(prefix="grading-forkserver-")
+        self.folder = tempfile.mkdtemp(prefix=f"{FORK_SERVER_PREFIX}{os.getpid()}-")
         self.path = str(Path(self.folder) / "socket")
         self.process = subprocess.Popen([sys.executable, "-m", __name__, self.path], stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, stdin=subprocess.PIPE, env=self.environment)

@@ -52,17 +52,17 @@ def grade_line(line):
     return run_task(Task(**json.loads(line))).to_json()
 
 
-def serve(connection, warm_control=None):
-    """Be a worker forked by the fork server (`forkserver`): read its settings, then grade each
-    task received on `connection` (a socket, one JSON line each way) until it closes. Kernels
-    are forked from the shared warm process listening on `warm_control`, when there is one.
+def serve(connection, settings, warm_control=None):
+    """Be a worker forked by the fork server (`forkserver`): grade each task received on
+    `connection` (a socket, one JSON line each way) until it closes. Kernels are forked from the
+    shared warm process listening on `warm_control`, when there is one.
 
-    The settings (a JSON line) give the memory limit, the scratch folder that holds everything
-    the worker makes, and the environment. The worker leads a session of its own (so that killing
-    it is the coordinator's choice), dies with the fork server, which ends with the coordinator,
-    writes nothing to the coordinator's terminal, and answers with its pid."""
+    The `settings` (the coordinator's first line, read by the fork server) give the memory
+    limit, the scratch folder that holds everything the worker makes, and the environment. The
+    worker leads a session of its own (so that killing it is the coordinator's choice), dies with
+    the fork server, which ends with the coordinator, writes nothing to the coordinator's
+    terminal, and answers with its pid."""
     stream = connection.makefile("rwb")
-    settings = json.loads(stream.readline())
     os.setsid()
     die_with_parent()
     os.environ.clear()

@@ -1,0 +1,117 @@
+"""Grading on a Dask cluster: the same tasks and results as local grading, carried as data.
+
+The coordinator sends each Dask worker the assignment once, as a content-addressed bundle
+(`bundle`), and each task with the submission's bytes; it shares no filesystem with the workers.
+On a Dask worker a task is graded exactly as locally: by a grading worker process of the kit's
+own (`batch.Worker`, forked from a fork server that lives as long as the Dask worker), in the
+sandbox, under the task's time and memory limits, so a submission that kills its grading process
+fails only itself and the Dask worker lives on. Results come back as JSON; the coordinator alone
+stores them, as they complete. A Dask worker lost mid-task has its tasks run elsewhere by the
+scheduler; each result is stored once.
+"""
+
+import atexit
+import os
+import threading
+from dataclasses import asdict
+
+from ..course import CourseError
+from .bundle import GRADEBOOK, make_bundle, unpacked
+from .task import FAILED, Result, Task, submission_path
+
+_local = threading.local()
+_sandbox_checked = {}
+
+
+def grade_on_worker(key, bundle, fields, notebook):
+    """Run on a Dask worker: grade the submission `notebook` (bytes, or None when the student's
+    folder has no notebook) of the task `fields` with the assignment of bundle `key`; the
+    result's JSON."""
+    folder = unpacked(key, bundle)
+    task = Task(**dict(fields, course=str(folder), gradebook=str(folder / GRADEBOOK)))
+    if task.sandbox:
+        _check_sandbox()
+    path = submission_path(task)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if notebook is None:
+        path.unlink(missing_ok=True)
+    else:
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        partial.write_bytes(notebook)
+        os.replace(partial, path)
+    return _grading_worker(task.memory_bytes).grade(task).to_json()
+
+
+def _check_sandbox():
+    """Refuse to grade, saying why, where this machine cannot set up the sandbox."""
+    from ..sandbox.policy import SandboxUnavailable, check_available
+
+    if "error" not in _sandbox_checked:
+        try:
+            check_available()
+            _sandbox_checked["error"] = None
+        except SandboxUnavailable as error:
+            _sandbox_checked["error"] = str(error)
+    if _sandbox_checked["error"]:
+        raise RuntimeError(f"this Dask worker ({os.uname().nodename}) cannot sandbox students' code: "
+                           f"{_sandbox_checked['error']}")
+
+
+def _grading_worker(memory_bytes):
+    """This thread's grading worker process, kept for the tasks that follow."""
+    from .batch import Worker
+
+    worker = getattr(_local, "worker", None)
+    if worker is None or worker.memory_bytes != memory_bytes:
+        if worker is not None:
+            worker.stop()
+        worker = _local.worker = Worker(memory_bytes)
+        atexit.register(worker.stop)  # a Dask worker that closes leaves no scratch folder behind
+    return worker
+
+
+def bundle_bytes(data):
+    """The bundle itself (a task, so that the scheduler can make it again)."""
+    return data
+
+
+def submission_bytes(task):
+    """The bytes of `task`'s submission, or None when the student's folder has no notebook."""
+    path = submission_path(task)
+    return path.read_bytes() if path.is_file() else None
+
+
+def grade_on_cluster(address, course, assignment, tasks, keep):
+    """Grade `tasks` on the Dask cluster whose scheduler is at `address`, calling `keep` on each
+    result in this thread as it arrives; yields each result after keeping it."""
+    from distributed import Client, as_completed
+
+    gradebook = course.copy_assignment_tables(course.work(assignment) / "assignment-gradebook.db")
+    key, data = make_bundle(course, assignment, gradebook)
+    try:
+        client = Client(address, timeout=20)
+    except (OSError, TimeoutError) as error:
+        raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    with client:
+        # A task whose value is the bundle, not scattered data: a worker fetches it once from
+        # whichever worker holds it, and when every holder is lost the scheduler makes it again.
+        bundle = client.submit(bundle_bytes, data, key=f"assignment-bundle-{key}", pure=True)
+        futures = {}
+        for task in tasks:
+            fields = {k: v for k, v in asdict(task).items() if k not in ("course", "gradebook")}
+            future = client.submit(grade_on_worker, key, bundle, fields, submission_bytes(task), pure=False,
+                                   key=f"grade-{task.student}-{os.urandom(4).hex()}")
+            futures[future] = task
+        stored = set()
+        for future in as_completed(futures):
+            task = futures[future]
+            if task.student in stored:  # a task run twice (its worker was lost after finishing)
+                continue
+            try:
+                result = Result.from_json(future.result())
+            except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
+                result = Result(task.student, FAILED, reason=f"the Dask cluster could not grade it: "
+                                                             f"{type(error).__name__}: {error}"[:300])
+            keep(result)
+            stored.add(task.student)
+            yield result

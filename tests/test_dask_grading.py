@@ -1,0 +1,86 @@
+"""Grading on a real Dask cluster on loopback: a scheduler and two workers started with the
+``dask`` command-line tools, one of them killed mid-run."""
+
+import csv
+import json
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from autograder.assign.release import ASSIGNMENT
+from autograder.cli import main
+from autograder.samples import VARIANTS, submit_right_wrong_blank, with_answer
+from autograder.samples.dask_cluster import Cluster
+from course import make_course, solved_notebook, submit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    started = Cluster(tmp_path_factory.mktemp("dask"))
+    try:
+        yield started.start()
+    finally:
+        started.stop()
+
+
+def a_class(course):
+    """Ten submissions: right, wrong and blank, and seven mistakes of the catalog."""
+    submit_right_wrong_blank(course)
+    for number, variant in enumerate(VARIANTS[:7]):
+        notebook = solved_notebook()
+        with_answer(notebook, variant.function, variant.source)
+        submit(course, f"mistake{number}", notebook)
+
+
+def grades(course):
+    folder = course / ".autograder" / ASSIGNMENT / "results"
+    return {path.stem: (json.loads(path.read_text())["status"], json.loads(path.read_text())["scores"])
+            for path in folder.glob("*.json")}
+
+
+def manifest_students(course):
+    with (course / ".autograder" / ASSIGNMENT / "grade-manifest.csv").open() as handle:
+        return [row["student"] for row in csv.DictReader(handle)]
+
+
+def test_a_class_graded_on_dask_despite_a_lost_worker_matches_local_grading(cluster, tmp_path):
+    local, remote = make_course(tmp_path / "local"), make_course(tmp_path / "remote")
+    for course in (local, remote):
+        a_class(course)
+    run = CliRunner().invoke(main, ["--course", str(local), "grade", ASSIGNMENT, "--jobs", "2", "--no-progress"])
+    assert run.exit_code == 0, run.output
+
+    results = remote / ".autograder" / ASSIGNMENT / "results"
+
+    stored_when_killed = []
+
+    def kill_a_worker_once_grading_is_under_way():
+        for _ in range(3000):
+            if results.is_dir() and len(list(results.glob("*.json"))) >= 2:
+                break
+            time.sleep(0.05)
+        cluster.kill("worker0")
+        stored_when_killed.append(len(list(results.glob("*.json"))))
+
+    killer = threading.Thread(target=kill_a_worker_once_grading_is_under_way)
+    killer.start()
+    run = CliRunner().invoke(main, ["--course", str(remote), "grade", ASSIGNMENT, "--dask-scheduler",
+                                    cluster.address, "--no-progress"])
+    killer.join()
+    assert run.exit_code == 0, run.output
+    assert 2 <= stored_when_killed[0] < len(grades(local))  # it was killed mid-run
+    assert grades(remote) == grades(local)  # the same statuses and scores as local grading
+    students = manifest_students(remote)
+    assert sorted(students) == sorted(set(students)) == sorted(grades(local))  # each stored exactly once
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    course = make_course(tmp_path / "course")
+    submit(course, "someone", solved_notebook())
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--dask-scheduler",
+                                    "tcp://127.0.0.1:9", "--no-progress"])
+    assert run.exit_code != 0 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.output
