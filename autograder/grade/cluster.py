@@ -102,16 +102,12 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
             future = client.submit(grade_on_worker, key, bundle, fields, submission_bytes(task), pure=False,
                                    key=f"grade-{task.student}-{os.urandom(4).hex()}")
             futures[future] = task
-        stored = set()
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # each future once, however often its task ran
             task = futures[future]
-            if task.student in stored:  # a task run twice (its worker was lost after finishing)
-                continue
             try:
                 result = Result.from_json(future.result())
             except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
                 result = Result(task.student, FAILED, reason=f"the Dask cluster could not grade it: "
                                                              f"{type(error).__name__}: {error}"[:300])
             keep(result)
-            stored.add(task.student)
             yield result

@@ -16,7 +16,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -36,13 +35,6 @@ MAX_SETTINGS_BYTES = 1 << 20  # its folder: this prefix, the coordinator's pid, 
 def die_with_parent():
     """Be killed when the process that started this one ends."""
     launch.LIBC.prctl(launch.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def from_pid(connection, pid):
-    """Whether the peer of the unix socket `connection` is the process `pid`."""
-    peer, _uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                                 struct.calcsize("3i")))
-    return peer == pid
 
 
 def main(path):
@@ -78,7 +70,7 @@ def main(path):
         if listener not in ready:
             continue
         connection, _ = listener.accept()
-        settings = read_settings(connection) if from_pid(connection, parent) else None
+        settings = read_settings(connection) if launch.peer_pid(connection) == parent else None
         if settings is None:  # a worker only for the coordinator, not for a kernel
             connection.close()
             continue

@@ -28,6 +28,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import sys
 
 FAILED = 125
@@ -84,6 +86,13 @@ def reap_children(_signum=None, _frame=None):
             return
         if pid == 0:
             return
+
+def peer_pid(connection):
+    """The pid of the process at the other end of the unix socket `connection` (SO_PEERCRED)."""
+    pid, _uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                struct.calcsize("3i")))
+    return pid
+
 
 def _check(result, step):
     if result < 0:

@@ -31,7 +31,6 @@ import select
 import selectors
 import signal
 import socket
-import struct
 import sys
 
 import launch
@@ -127,8 +126,7 @@ def parent_of(pid):
 
 def may_connect(connection):
     """Whether the peer of `connection` is the process that started this one, or a child of it."""
-    pid, _uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                                struct.calcsize("3i")))
+    pid = launch.peer_pid(connection)
     owner = os.getppid()
     return pid == owner or parent_of(pid) == owner
 
