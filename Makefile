@@ -9,7 +9,7 @@ DEMO   ?= build/demo
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-fast bench venv clean release check-release
+.PHONY: demo test test-fast bench venv clean release check-release lock
 
 venv: $(STAMP)
 
@@ -43,3 +43,8 @@ release: $(STAMP)
 
 check-release: $(STAMP)
 	$(BIN)/python -m autograder.assign --check
+
+# The exact versions a Gradescope image installs (setup.sh in the zip), resolved from
+# pyproject.toml's ranges for the Pythons of Gradescope's base images.
+lock: $(STAMP)
+	$(BIN)/python -m autograder.pins

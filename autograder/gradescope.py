@@ -22,16 +22,35 @@ from .results import graded_cells, student_view
 from .sandbox.policy import SandboxUnavailable, check_available
 
 KIT = Path(__file__).resolve().parent.parent
-KIT_FILES = ("pyproject.toml", "README.md", "opt_utils", "solutions", "autograder", "datasets")
+KIT_FILES = ("pyproject.toml", "requirements-gradescope.txt", "README.md", "opt_utils", "solutions", "autograder",
+             "datasets")
 STUDENT = "gradescope"
 
 SETUP = """#!/usr/bin/env bash
-# Gradescope runs this once when it builds the autograder image.
+# Gradescope runs this once, as root, when it builds the autograder image from its base image:
+# Ubuntu 22.04 (python3 is 3.10) or 24.04 (3.12). The kit needs Python 3.11 or newer: the
+# distribution's python3 where it is new enough, else its python3.11 package (22.04's universe).
+# The kit's dependencies are installed at the exact versions of requirements-gradescope.txt.
 set -euo pipefail
-apt-get update
-apt-get install -y python3 python3-venv python3-pip
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install /autograder/source/kit
+export DEBIAN_FRONTEND=noninteractive
+kit=/autograder/source/kit
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+python=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    if ! apt-cache show python3.11-venv >/dev/null 2>&1; then
+        echo "setup.sh: this image's python3 is $(python3 -V 2>&1 | cut -d' ' -f2) and its apt sources have no" \\
+             "python3.11 package; the kit needs Python 3.11 or newer (Ubuntu 22.04: enable universe)" >&2
+        exit 1
+    fi
+    apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv >/dev/null
+    python=python3.11
+fi
+"$python" -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install --quiet --no-cache-dir --no-deps --requirement "$kit/requirements-gradescope.txt"
+/autograder/venv/bin/python -m pip check
+PYTHONPATH="$kit" MPLBACKEND=Agg /autograder/venv/bin/python -c "import autograder.gradescope, matplotlib.pyplot"
+echo "setup.sh: the kit runs on $("$python" -V)"
 """
 
 RUN = """#!/usr/bin/env bash

@@ -5,7 +5,9 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
+import jsonschema
 import nbformat
 import pytest
 from click.testing import CliRunner
@@ -15,6 +17,7 @@ from course import make_course, solved_notebook, with_answer
 from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +39,14 @@ def run_autograder(zip_path, root, notebook_name, notebook):
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), KIT_PYTHON=sys.executable)
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((root / "results" / "results.json").read_text())
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, SCHEMA)
+    return results
 
 
 def test_zip_holds_the_scripts_the_kit_and_a_ready_course(autograder_zip):
     names = set(zipfile.ZipFile(autograder_zip).namelist())
-    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/autograder/checks/adam.py",
+    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/requirements-gradescope.txt","kit/autograder/checks/adam.py",
             "kit/autograder/templates/feedback.html.j2", "course/gradebook.db", "course/nbgrader_config.py",
             "course/source/optimization_methods/optimization_methods.ipynb",
             "course/release/optimization_methods/optimization_methods.ipynb"} <= names

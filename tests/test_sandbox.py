@@ -33,6 +33,16 @@ def test_the_sandbox_is_available_here():
     check_available()
 
 
+def test_a_grader_that_is_pid_1_can_start_the_sandbox():
+    """In a container the grader may be its pid namespace's first process (Gradescope's
+    run_autograder, exec'd): a sandbox it starts must not take it for a dead parent."""
+    done = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--",
+                           sys.executable, "-c", "import os; from autograder.sandbox.policy import check_available; "
+                           "assert os.getpid() == 1; check_available(); print('started')"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "started" in done.stdout, done.stderr
+
+
 def test_a_file_placed_outside_cannot_be_read(tmp_path):
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
