@@ -5,13 +5,16 @@ import csv
 import json
 import threading
 import time
+import uuid
 
+import nbformat
+import psutil
 import pytest
 from click.testing import CliRunner
 
 from autograder.assign.release import ASSIGNMENT
 from autograder.cli import main
-from autograder.samples import VARIANTS, submit_right_wrong_blank, with_answer
+from autograder.samples import VARIANTS, release_notebook, submit_right_wrong_blank, with_answer
 from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
 
@@ -84,3 +87,56 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--dask-scheduler",
                                     "tcp://127.0.0.1:9", "--no-progress"])
     assert run.exit_code != 0 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.output
+
+
+def grading_processes_of(pid):
+    """The grading processes forked by the fork server that `pid` descends from."""
+    for ancestor in psutil.Process(pid).parents():
+        if "autograder.grade.forkserver" in " ".join(ancestor.cmdline()):
+            return [child for child in ancestor.children()
+                    if "autograder.grade.forkserver" in " ".join(child.cmdline())]
+    return []
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_a_submission_whose_grading_process_dies_fails_alone(cluster, tmp_path, where):
+    """The process grading a submission is killed (as the kernel's OOM killer would), locally or
+    on a Dask worker: that submission fails with the reason, the others are graded, and the Dask
+    workers live on."""
+    course = make_course(tmp_path / "course")
+    submit_right_wrong_blank(course)
+    marker = f"kit-doomed-{uuid.uuid4().hex[:8]}"
+    doomed = release_notebook()
+    doomed.cells.append(nbformat.v4.new_code_cell(
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', '{marker}'])\ntime.sleep(120)"))
+    submit(course, "doomed", doomed)
+    killed = []
+
+    def kill_its_grading_process():
+        for _ in range(1200):
+            found = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+            if found:
+                for process in grading_processes_of(found[0].pid):
+                    process.kill()
+                    killed.append(process.pid)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_its_grading_process)
+    killer.start()
+    alive = [name for name, process in cluster.processes.items() if process.poll() is None]
+    # One grading process per fork server: each Dask worker has its own; locally, one job.
+    on = ["--dask-scheduler", cluster.address] if where == "dask" else ["--jobs", "1"]
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, *on, "--no-progress"])
+    killer.join()
+    assert run.exit_code == 0, run.output
+    assert killed
+    graded = grades(course)
+    assert graded["doomed"][0] == "failed"
+    reason = json.loads((course / ".autograder" / ASSIGNMENT / "results" / "doomed.json").read_text())["reason"]
+    assert "the grading process died on this submission" in reason
+    assert sorted(graded) == ["blank", "doomed", "right", "wrong"]
+    assert all(status != "failed" for student, (status, _) in graded.items() if student != "doomed")
+    assert sum(graded["right"][1].values()) == 100
+    assert [name for name, process in cluster.processes.items() if process.poll() is None] == alive
