@@ -3,6 +3,7 @@
 
 import csv
 import json
+import resource
 import threading
 import time
 import uuid
@@ -140,3 +141,24 @@ def test_a_submission_whose_grading_process_dies_fails_alone(cluster, tmp_path, 
     assert all(status != "failed" for student, (status, _) in graded.items() if student != "doomed")
     assert sum(graded["right"][1].values()) == 100
     assert [name for name, process in cluster.processes.items() if process.poll() is None] == alive
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_a_file_too_large_to_be_a_notebook_is_refused_unread(cluster, tmp_path, where):
+    """A 3 GiB submission (sparse: no disk) is refused by its size: the coordinator neither reads
+    it into memory nor sends it to a worker, and the rest of the class is graded."""
+    course = make_course(tmp_path / "course")
+    submit(course, "right", solved_notebook())
+    huge = submit(course, "huge", solved_notebook()) / f"{ASSIGNMENT}.ipynb"
+    with huge.open("r+b") as handle:
+        handle.truncate(3 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
+    on = ["--dask-scheduler", cluster.address] if where == "dask" else ["--jobs", "1"]
+    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, *on, "--no-progress"])
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10) - before
+    assert run.exit_code == 0, run.output
+    graded = grades(course)
+    assert graded["huge"][0] == "failed" and graded["right"][0] == "graded"
+    reason = json.loads((course / ".autograder" / ASSIGNMENT / "results" / "huge.json").read_text())["reason"]
+    assert "3,072 MiB, more than the 32 MiB a notebook may have" in reason
+    assert grown < 512 << 20, f"the coordinator grew by {grown >> 20} MiB"

@@ -17,7 +17,8 @@ from dataclasses import asdict
 
 from ..course import CourseError
 from .bundle import GRADEBOOK, make_bundle, unpacked
-from .task import FAILED, Result, Task, submission_path
+from .sanitize import too_large
+from .task import FAILED, Result, Task, run_task, submission_path
 
 _local = threading.local()
 _sandbox_checked = {}
@@ -81,6 +82,13 @@ def submission_bytes(task):
     return path.read_bytes() if path.is_file() else None
 
 
+def refused_by_size(task):
+    """Whether `task`'s submission is too large to be a notebook: the coordinator refuses it
+    itself, as local grading does, without reading it into memory or sending it anywhere."""
+    path = submission_path(task)
+    return path.is_file() and bool(too_large(path.stat().st_size))
+
+
 def grade_on_cluster(address, course, assignment, tasks, keep):
     """Grade `tasks` on the Dask cluster whose scheduler is at `address`, calling `keep` on each
     result in this thread as it arrives; yields each result after keeping it."""
@@ -98,6 +106,11 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
         bundle = client.submit(bundle_bytes, data, key=f"assignment-bundle-{key}", pure=True)
         futures = {}
         for task in tasks:
+            if refused_by_size(task):
+                result = run_task(task)  # refused by its size before anything is read
+                keep(result)
+                yield result
+                continue
             fields = {k: v for k, v in asdict(task).items() if k not in ("course", "gradebook")}
             future = client.submit(grade_on_worker, key, bundle, fields, submission_bytes(task), pure=False,
                                    key=f"grade-{task.student}-{os.urandom(4).hex()}")
