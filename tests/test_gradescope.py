@@ -46,7 +46,8 @@ def run_autograder(zip_path, root, notebook_name, notebook):
 
 def test_zip_holds_the_scripts_the_kit_and_a_ready_course(autograder_zip):
     names = set(zipfile.ZipFile(autograder_zip).namelist())
-    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/requirements-gradescope.txt","kit/autograder/checks/adam.py",
+    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/requirements-gradescope.txt",
+            "kit/autograder/checks/adam.py",
             "kit/autograder/templates/feedback.html.j2", "course/gradebook.db", "course/nbgrader_config.py",
             "course/source/optimization_methods/optimization_methods.ipynb",
             "course/release/optimization_methods/optimization_methods.ipynb"} <= names

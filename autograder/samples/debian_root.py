@@ -13,11 +13,19 @@ in a memory cgroup of its own, whose peak is read when it ends.
 import os
 import shutil
 import subprocess
+import tempfile
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+UBUNTU_MIRROR = "http://archive.ubuntu.com/ubuntu"
+# Ubuntu's suites, as Gradescope's base images have them: updates and security on, universe too.
+UBUNTU_SUITES = {"jammy": "22.04", "noble": "24.04"}
+# "Ubuntu Archive Automatic Signing Key (2018)", which signs both suites: the one key trusted.
+UBUNTU_ARCHIVE_KEY = "F6ECB3762474EDA9D21B7022871920D1991BC93C"
+UBUNTU_KEYRING_DEB = "pool/main/u/ubuntu-keyring/ubuntu-keyring_2021.03.26_all.deb"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Where a network inspects TLS with a certificate authority of its own (these machines' does), the
 # root trusts what the host trusts: pip there is told of the host's bundle, copied in.
@@ -67,26 +75,64 @@ def check_available():
         raise RootUnavailable("no memory cgroup (v1 memory controller or v2 memory.peak) to measure peak memory")
 
 
-def build(path, suite="bookworm", mirror=DEBIAN_MIRROR, cache=None):
-    """Build a minimal Debian `suite` root at `path` with debootstrap; return a Root for it.
+def build(path, suite="bookworm", cache=None):
+    """Build a minimal root of `suite` at `path` with debootstrap; return a Root for it.
 
-    `cache` is a folder debootstrap keeps the downloaded packages in, across builds.
+    `suite` is a Debian suite, or ``jammy`` or ``noble`` for Ubuntu 22.04 or 24.04 (Gradescope's
+    base images). `cache` is a folder debootstrap keeps the downloaded packages in, across builds.
     """
     check_available()
     path = Path(path)
     options = ["--variant=minbase"]
     if cache:
-        Path(cache).mkdir(parents=True, exist_ok=True)
-        options.append(f"--cache-dir={Path(cache).resolve()}")
-    done = subprocess.run(["debootstrap", *options, suite, str(path), mirror],
-                          capture_output=True, text=True, timeout=1800)
+        cache = Path(cache).resolve() / suite
+        cache.mkdir(parents=True, exist_ok=True)
+        options.append(f"--cache-dir={cache}")
+    ubuntu = suite in UBUNTU_SUITES
+    if ubuntu:
+        path.mkdir(parents=True, exist_ok=True)
+        keyring = path.parent / f"{path.name}-ubuntu-archive.gpg"
+        _ubuntu_keyring(keyring)
+        options += [f"--keyring={keyring}", "--components=main,universe"]
+    # Ubuntu suites newer than this debootstrap share the script every Ubuntu suite links to.
+    script = ["/usr/share/debootstrap/scripts/gutsy"] if ubuntu and not Path(
+        f"/usr/share/debootstrap/scripts/{suite}").exists() else []
+    done = subprocess.run(["debootstrap", *options, suite, str(path), UBUNTU_MIRROR if ubuntu else DEBIAN_MIRROR,
+                           *script], capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise RootUnavailable(f"debootstrap {suite} failed: {(done.stdout + done.stderr).strip()[-500:]}")
+    if ubuntu:
+        (path / "etc/apt/sources.list").write_text("".join(
+            f"deb {UBUNTU_MIRROR} {suite}{pocket} main restricted universe multiverse\n"
+            for pocket in ("", "-updates", "-security")))
     shutil.copyfile("/etc/resolv.conf", path / "etc" / "resolv.conf")
     if HOST_CA_BUNDLE.exists():
         (path / ROOT_CA_BUNDLE.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(HOST_CA_BUNDLE, path / ROOT_CA_BUNDLE.lstrip("/"))
     return Root(path)
+
+
+def _ubuntu_keyring(out):
+    """Write to `out` a keyring holding Ubuntu's archive key only, taken from the ubuntu-keyring
+    package and known by its fingerprint (Debian's archive does not carry Ubuntu's keys)."""
+    with tempfile.TemporaryDirectory(prefix="ubuntu-keyring-") as scratch:
+        scratch = Path(scratch)
+        deb = scratch / "ubuntu-keyring.deb"
+        try:
+            with urllib.request.urlopen(f"{UBUNTU_MIRROR}/{UBUNTU_KEYRING_DEB}", timeout=60) as response:
+                deb.write_bytes(response.read())
+        except OSError as error:
+            raise RootUnavailable(f"Ubuntu's archive cannot be reached: {error}")
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(scratch / "files")], check=True)
+        home = scratch / "gnupg"
+        home.mkdir(mode=0o700)
+        exported = subprocess.run(
+            ["gpg", "--homedir", str(home), "--no-default-keyring", "--keyring",
+             str(scratch / "files/usr/share/keyrings/ubuntu-archive-keyring.gpg"), "--export", UBUNTU_ARCHIVE_KEY],
+            capture_output=True, timeout=60)
+        if exported.returncode != 0 or not exported.stdout:
+            raise RootUnavailable(f"the ubuntu-keyring package holds no key {UBUNTU_ARCHIVE_KEY}")
+        Path(out).write_bytes(exported.stdout)
 
 
 class Root:
