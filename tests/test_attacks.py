@@ -128,6 +128,15 @@ def test_each_attack_earns_exactly_its_honest_part(attacked, attack):
     assert sum(result["scores"].values()) == attack.earns, result["messages"]
 
 
+def test_a_flood_of_output_is_cut_and_the_student_told(attacked):
+    """80 MB printed: the autograded notebook keeps 4 MiB of it, with a note, and a warning says so."""
+    result = ledger(attacked["course"], "output_flood")
+    assert any("more than 4 MiB; the rest of their output was not kept" in w for w in result["warnings"])
+    kept = list((attacked["course"] / "autograded" / "output_flood").rglob("*.ipynb"))
+    assert kept and all(path.stat().st_size < 6 << 20 for path in kept)
+    assert "The grader kept no more of this notebook's output" in kept[0].read_text()
+
+
 def test_the_bystander_is_untouched(attacked):
     course = attacked["course"]
     result = ledger(course, BYSTANDER)

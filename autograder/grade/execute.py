@@ -11,6 +11,7 @@ cell, and the run goes on: only what that cell feeds loses points.
 """
 
 import atexit
+import json
 import os
 import shutil
 import queue
@@ -37,6 +38,8 @@ from ..sandbox.kernel import SandboxedKernelManager
 from ..sandbox.policy import Sandbox
 from .warm import KERNEL_ENVIRONMENT, warm_pool
 
+OUTPUT_DROPPED = ("[The grader kept no more of this notebook's output: its cells had printed or shown more than "
+                  "{limit} MiB.]\n")
 STOPPED = "stopped the Python kernel (a crash, a killed process or running out of memory)"
 TOO_SLOW = "did not finish in the time allowed for one cell: an endless loop, or very slow code?"
 STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
@@ -89,6 +92,8 @@ class TrustedExecute(Execute):
     assignment_files = List(Unicode(), help="Released files copied into the kernel's work folder, "
                                              "as 'host path=relative path'.").tag(config=True)
     startup_files = List(Unicode(), help="IPython start-up files the kernel runs first.").tag(config=True)
+    max_output_bytes = Integer(4 << 20, help="Most output (text, data, tracebacks) the notebook's cells keep; "
+                                             "the rest is dropped, with a note and a warning.").tag(config=True)
     warm = Bool(True, help="Fork sandboxed kernels from this process's warm-kernel pool, "
                            "which has loaded numpy, matplotlib and ipykernel once.").tag(config=True)
 
@@ -165,6 +170,7 @@ class TrustedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self.warnings, self.killers, self.judged = [], set(), set()
+        self.output_bytes, self.cells_cut = 0, set()
         TrustedExecute.last_warnings = self.warnings
         ran, position, restarts = [], 0, 0
         while position < len(self.nb.cells):
@@ -211,6 +217,22 @@ class TrustedExecute(Execute):
         if graded:
             self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
         return True
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's output while the notebook's outputs stay under `max_output_bytes`: a
+        submission that prints gigabytes would otherwise fill this process's memory and the
+        course's disk (the autograded notebook)."""
+        self.output_bytes += _output_size(msg["content"])
+        if self.output_bytes <= self.max_output_bytes:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self.cells_cut:
+            self.warnings.append(f"the notebook's cells printed or showed more than "
+                                 f"{self.max_output_bytes >> 20} MiB; the rest of their output was not kept")
+        if cell_index not in self.cells_cut:
+            self.cells_cut.add(cell_index)
+            outs.append(nbformat.v4.new_output("stream", name="stdout",
+                                               text=OUTPUT_DROPPED.format(limit=self.max_output_bytes >> 20)))
+        return None
 
     def _judge(self, index, function, title, check):
         cell = self.nb.cells[index]
@@ -370,6 +392,22 @@ class TrustedExecute(Execute):
             graded = graded_cell(cell)
             if graded:
                 cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
+
+
+def _output_size(content):
+    """About how many bytes an output message carries: its text, data and traceback."""
+    return sum(_length(content.get(key)) for key in ("text", "traceback")) + sum(
+        _length(value) for value in (content.get("data") or {}).values()) if isinstance(content, dict) else 0
+
+
+def _length(value):
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return sum(map(len, value))
+    return len(json.dumps(value, default=str))
 
 
 def file_pairs(assignment_files):

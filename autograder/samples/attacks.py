@@ -286,6 +286,10 @@ try:
 except MemoryError:
     print("no memory")
 ''', earns=100, stopped_by="RLIMIT_AS on every process of the sandbox"),
+    Attack("output_flood", "resources", "solved", '''
+for _ in range(32):
+    print("$marker" * (1 << 17))
+''', earns=100, stopped_by="a notebook keeps 4 MiB of output; the rest is dropped with a note and a warning"),
     Attack("bounded_fork_bomb", "resources", "solved", '''
 import os, time
 started = 0
