@@ -99,11 +99,16 @@ def grading_processes_of(pid):
     return []
 
 
+def failure_reason(course, student):
+    return json.loads((course / ".autograder" / ASSIGNMENT / "results" / f"{student}.json").read_text())["reason"]
+
+
 @pytest.mark.parametrize("where", ["local", "dask"])
-def test_a_submission_whose_grading_process_dies_fails_alone(cluster, tmp_path, where):
-    """The process grading a submission is killed (as the kernel's OOM killer would), locally or
-    on a Dask worker: that submission fails with the reason, the others are graded, and the Dask
-    workers live on."""
+def test_a_submission_that_kills_its_grading_process_or_is_huge_fails_alone(cluster, tmp_path, where):
+    """Locally and on Dask: the process grading one submission is killed (as the kernel's OOM
+    killer would), and another is a 3 GiB file (sparse: no disk). Each fails with its reason;
+    the coordinator neither reads the huge file into memory nor sends it anywhere; the rest of the
+    class is graded and the Dask workers live on."""
     course = make_course(tmp_path / "course")
     submit_right_wrong_blank(course)
     marker = f"kit-doomed-{uuid.uuid4().hex[:8]}"
@@ -112,6 +117,8 @@ def test_a_submission_whose_grading_process_dies_fails_alone(cluster, tmp_path, 
         "import subprocess, sys, time\n"
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', '{marker}'])\ntime.sleep(120)"))
     submit(course, "doomed", doomed)
+    with (submit(course, "huge", solved_notebook()) / f"{ASSIGNMENT}.ipynb").open("r+b") as handle:
+        handle.truncate(3 << 30)
     killed = []
 
     def kill_its_grading_process():
@@ -127,38 +134,20 @@ def test_a_submission_whose_grading_process_dies_fails_alone(cluster, tmp_path, 
     killer = threading.Thread(target=kill_its_grading_process)
     killer.start()
     alive = [name for name, process in cluster.processes.items() if process.poll() is None]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
     # One grading process per fork server: each Dask worker has its own; locally, one job.
     on = ["--dask-scheduler", cluster.address] if where == "dask" else ["--jobs", "1"]
     run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, *on, "--no-progress"])
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10) - before
     killer.join()
     assert run.exit_code == 0, run.output
     assert killed
     graded = grades(course)
-    assert graded["doomed"][0] == "failed"
-    reason = json.loads((course / ".autograder" / ASSIGNMENT / "results" / "doomed.json").read_text())["reason"]
-    assert "the grading process died on this submission" in reason
-    assert sorted(graded) == ["blank", "doomed", "right", "wrong"]
-    assert all(status != "failed" for student, (status, _) in graded.items() if student != "doomed")
+    assert sorted(graded) == ["blank", "doomed", "huge", "right", "wrong"]
+    assert graded["doomed"][0] == graded["huge"][0] == "failed"
+    assert "the grading process died on this submission" in failure_reason(course, "doomed")
+    assert "3,072 MiB, more than the 32 MiB a notebook may have" in failure_reason(course, "huge")
+    assert all(status != "failed" for student, (status, _) in graded.items() if student not in ("doomed", "huge"))
     assert sum(graded["right"][1].values()) == 100
-    assert [name for name, process in cluster.processes.items() if process.poll() is None] == alive
-
-
-@pytest.mark.parametrize("where", ["local", "dask"])
-def test_a_file_too_large_to_be_a_notebook_is_refused_unread(cluster, tmp_path, where):
-    """A 3 GiB submission (sparse: no disk) is refused by its size: the coordinator neither reads
-    it into memory nor sends it to a worker, and the rest of the class is graded."""
-    course = make_course(tmp_path / "course")
-    submit(course, "right", solved_notebook())
-    huge = submit(course, "huge", solved_notebook()) / f"{ASSIGNMENT}.ipynb"
-    with huge.open("r+b") as handle:
-        handle.truncate(3 << 30)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
-    on = ["--dask-scheduler", cluster.address] if where == "dask" else ["--jobs", "1"]
-    run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, *on, "--no-progress"])
-    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10) - before
-    assert run.exit_code == 0, run.output
-    graded = grades(course)
-    assert graded["huge"][0] == "failed" and graded["right"][0] == "graded"
-    reason = json.loads((course / ".autograder" / ASSIGNMENT / "results" / "huge.json").read_text())["reason"]
-    assert "3,072 MiB, more than the 32 MiB a notebook may have" in reason
     assert grown < 512 << 20, f"the coordinator grew by {grown >> 20} MiB"
+    assert [name for name, process in cluster.processes.items() if process.poll() is None] == alive

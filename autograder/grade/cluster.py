@@ -12,7 +12,9 @@ scheduler; each result is stored once.
 
 import atexit
 import os
+import socket
 import threading
+import urllib.parse
 from dataclasses import asdict
 
 from ..course import CourseError
@@ -89,6 +91,21 @@ def refused_by_size(task):
     return path.is_file() and bool(too_large(path.stat().st_size))
 
 
+def _check_listening(address):
+    """Fail at once, not after Dask's 20 s of retries, when nothing listens at a TCP `address`."""
+    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        return  # another transport, or an address Dask itself will judge
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as error:
+        raise CourseError(f"cannot reach the Dask scheduler at {address}: {error.strerror or error}") from None
+
+
 def grade_on_cluster(address, course, assignment, tasks, keep):
     """Grade `tasks` on the Dask cluster whose scheduler is at `address`, calling `keep` on each
     result in this thread as it arrives; yields each result after keeping it."""
@@ -96,6 +113,7 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
 
     gradebook = course.copy_assignment_tables(course.work(assignment) / "assignment-gradebook.db")
     key, data = make_bundle(course, assignment, gradebook)
+    _check_listening(address)
     try:
         client = Client(address, timeout=20)
     except (OSError, TimeoutError) as error:
