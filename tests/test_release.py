@@ -17,7 +17,7 @@ import opt_utils.checks
 import solutions
 from autograder.assign.notebook import solution_source
 from autograder.checks import ASPECTS, GRADED_FUNCTIONS
-from course import REPO, release_notebook
+from course import REPO, release_notebook, solved_notebook
 
 CHECKS = [name for name, value in vars(opt_utils.checks).items() if inspect.isfunction(value)]
 PRESCRIBED = {"np.random.seed(seed)"}  # the notebook's instructions spell this call out
@@ -46,7 +46,8 @@ def solution_body_lines(function):
 def test_release_holds_only_the_notebook_support_code_and_data():
     files = {str(path) for path in release_texts()}
     support = {f"opt_utils/{path.name}" for path in (REPO / "opt_utils").glob("*.py")}
-    assert files == {"optimization_methods.ipynb", "datasets/moons.csv", "opt_utils/expected_outputs.json"} | support
+    assert files == {"optimization_methods.ipynb", "requirements.txt", "datasets/moons.csv",
+                     "opt_utils/expected_outputs.json"} | support
 
 
 def test_release_support_files_are_the_repository_files():
@@ -121,3 +122,33 @@ def test_release_runs_top_to_bottom_in_a_fresh_kernel(tmp_path):
     stderr = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
               if o.output_type == "stream" and o.name == "stderr"]
     assert stderr == []
+
+
+@pytest.mark.slow
+def test_the_released_folder_runs_in_a_venv_made_from_its_requirements_alone(tmp_path):
+    """A student's fresh environment: a venv with nothing but requirements.txt installed (no kit,
+    no nbgrader) runs the release, answers filled in, from top to bottom with every visible check
+    passing and the comparison drawn."""
+    folder = tmp_path / "student"
+    shutil.copytree(RELEASE, folder)
+    nbformat.write(solved_notebook(), folder / "optimization_methods.ipynb")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    installed = subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-r",
+                                folder / "requirements.txt"], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    listed = subprocess.run([venv / "bin" / "python", "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True).stdout.lower()
+    assert "nbgrader" not in listed and "optimization-methods-kit" not in listed
+    done = subprocess.run([venv / "bin" / "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                           "--ExecutePreprocessor.timeout=600", "--output", "ran.ipynb", "optimization_methods.ipynb"],
+                          cwd=folder, capture_output=True, text=True, env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+                                                                            "HOME": str(tmp_path), "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = nbformat.read(folder / "ran.ipynb", as_version=4)
+    outputs = [o for cell in ran.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert [o for o in outputs if o.output_type == "error"] == []
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for function in GRADED_FUNCTIONS:
+        assert f"✓ {function}: all visible checks passed" in text
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the comparison's figures

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .release import ASSIGNMENT, SUPPORT_PACKAGE, build, differences
 
-COPIED_FOR_CHECK = (SUPPORT_PACKAGE, "datasets", "source", "nbgrader_config.py")
+COPIED_FOR_CHECK = (SUPPORT_PACKAGE, "datasets", "source", "nbgrader_config.py", "pyproject.toml")
 
 
 def main(argv=None):

@@ -6,10 +6,12 @@ so building never touches an instructor's gradebook, then copied into ``release/
 
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -21,6 +23,10 @@ ASSIGNMENT = "optimization_methods"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SUPPORT_PACKAGE = "opt_utils"
 DATA_FILES = ("datasets/moons.csv",)
+# What a student's environment needs: the notebook and opt_utils import numpy and matplotlib;
+# jupyter brings JupyterLab and the kernel. The ranges are the kit's own, from pyproject.toml.
+STUDENT_PACKAGES = ("numpy", "matplotlib", "jupyter")
+REQUIREMENTS = "requirements.txt"
 
 
 def nbgrader_environment():
@@ -53,7 +59,8 @@ def render_source_notebook(root):
 
 
 def sync_support_files(root):
-    """Copy the support package and the data into the assignment's source folder, exactly."""
+    """Copy the support package and the data into the assignment's source folder, exactly, and
+    write the student's requirements beside the notebook."""
     root = Path(root)
     target = root / "source" / ASSIGNMENT
     package = target / SUPPORT_PACKAGE
@@ -63,6 +70,19 @@ def sync_support_files(root):
     for data in DATA_FILES:
         (target / data).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / data, target / data)
+    (target / REQUIREMENTS).write_text(student_requirements(root / "pyproject.toml"))
+
+
+def student_requirements(pyproject):
+    """``requirements.txt`` for a student: the kit's ranges of `STUDENT_PACKAGES`."""
+    dependencies = tomllib.loads(Path(pyproject).read_text())["project"]["dependencies"]
+    ranges = {re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower(): line for line in dependencies}
+    missing = [name for name in STUDENT_PACKAGES if name not in ranges]
+    if missing:
+        raise RuntimeError(f"pyproject.toml lists no {', '.join(missing)}: the student's requirements need them")
+    return ("# What this assignment needs, for `pip install -r requirements.txt` in a fresh environment\n"
+            "# (Python 3.11 or newer); then open optimization_methods.ipynb in `jupyter lab`.\n"
+            + "".join(f"{ranges[name]}\n" for name in STUDENT_PACKAGES))
 
 
 def generate_release(root):
