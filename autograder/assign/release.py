@@ -11,12 +11,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 import nbformat
 
 from . import notebook
+from ..pins import dependencies
 from .expected import expected_outputs_json
 
 ASSIGNMENT = "optimization_methods"
@@ -75,8 +75,7 @@ def sync_support_files(root):
 
 def student_requirements(pyproject):
     """``requirements.txt`` for a student: the kit's ranges of `STUDENT_PACKAGES`."""
-    dependencies = tomllib.loads(Path(pyproject).read_text())["project"]["dependencies"]
-    ranges = {re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower(): line for line in dependencies}
+    ranges = {re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower(): line for line in dependencies(pyproject)}
     missing = [name for name in STUDENT_PACKAGES if name not in ranges]
     if missing:
         raise RuntimeError(f"pyproject.toml lists no {', '.join(missing)}: the student's requirements need them")
