@@ -111,9 +111,9 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
     result in this thread as it arrives; yields each result after keeping it."""
     from distributed import Client, as_completed
 
+    _check_listening(address)
     gradebook = course.copy_assignment_tables(course.work(assignment) / "assignment-gradebook.db")
     key, data = make_bundle(course, assignment, gradebook)
-    _check_listening(address)
     try:
         client = Client(address, timeout=20)
     except (OSError, TimeoutError) as error:
