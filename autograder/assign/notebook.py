@@ -21,6 +21,9 @@ from opt_utils.visible import RESULT_NAMES
 from .expected import printed_results, reference_results, visible_call
 
 GENERATED_AFTER_SOLUTION = ("visible_test", "expected_output", "hidden_test")
+# Jupyter's tag for a cell that may raise: Run All goes on past it, so an unfinished or wrong
+# function fails its own visible test and every other exercise is still checked.
+MAY_RAISE = {"tags": ["raises-exception"]}
 
 
 def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=None):
@@ -30,10 +33,11 @@ def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=Non
     return meta
 
 
-def _cell(kind, source, cell_id, role, function=None, nbgrader=None):
+def _cell(kind, source, cell_id, role, function=None, nbgrader=None, metadata=()):
     make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
     cell = make(source)
     cell.id = cell_id
+    cell.metadata.update(metadata)
     cell.metadata["kit"] = {"role": role, **({"function": function} if function else {})}
     if nbgrader:
         cell.metadata["nbgrader"] = nbgrader
@@ -94,7 +98,8 @@ def function_cells(function):
         _cell("code", solution_source(function), function, "solution", function,
               _nbgrader(function, solution=True)),
         _cell("code", visible_test_source(function), f"test_{function}_visible", "visible_test", function,
-              _nbgrader(f"test_{function}_visible", grade=True, locked=True, points=VISIBLE_POINTS[function])),
+              _nbgrader(f"test_{function}_visible", grade=True, locked=True, points=VISIBLE_POINTS[function]),
+              MAY_RAISE),
         _cell("markdown", expected_output_source(function), f"expected_{function}", "expected_output", function,
               _nbgrader(f"expected_{function}", locked=True)),
     ]
