@@ -42,7 +42,10 @@ def chromium_or_skip():
         import playwright.sync_api  # noqa: F401
     except ImportError as error:
         reason = f"the playwright package is not installed ({error})"
-    path = os.environ.get("KIT_CHROMIUM") or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+    named = os.environ.get("KIT_CHROMIUM")
+    if named and not (os.path.isfile(named) and os.access(named, os.X_OK)):
+        pytest.fail(f"KIT_CHROMIUM={named} is not an executable file")
+    path = named or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
     if reason is None and path is None:
         reason = f"no Chromium found (looked for {', '.join(CHROMIUM_NAMES)}; Debian: apt-get install chromium)"
     if reason is not None:
@@ -136,6 +139,7 @@ class JupyterLab:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
+        psutil.wait_procs(started, timeout=10)
         self.log.close()
 
 
