@@ -4,6 +4,11 @@ What a student waits for after Kernel → Restart & Run All in JupyterLab: a fre
 kit's own, as JupyterLab starts it), the imports, the visible checks and the full comparison of
 the three optimizers (10,000 epochs each). Run from a copy of the released folder, as a student
 has it. Medians of 3 runs; the goal is under 30 s on the project's 2-core machine.
+
+Measured twice: by a kernel client alone (nbclient, the kernel's share of the wait), and, where a
+browser can be driven, in JupyterLab in headless Chromium, from the click on Restart Kernel and
+Run All Cells to the last cell's result on the page (what the student actually waits for,
+rendering included).
 """
 
 import argparse
@@ -19,6 +24,7 @@ from nbclient import NotebookClient
 
 from autograder.assign.release import ASSIGNMENT, NOTEBOOK
 from autograder.samples import REPO, solved_notebook
+from autograder.samples.jupyterlab import BrowserUnavailable, JupyterLab, NotebookPage, find_chromium, launch_chromium
 
 GOAL_SECONDS = 30.0
 
@@ -49,6 +55,34 @@ def _cell_seconds(cell):
             datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
 
 
+def run_all_in_browser(folder, scratch, rounds):
+    """Seconds for each of `rounds` Restart & Run All of `folder`'s notebook in JupyterLab in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    cells = nbformat.read(folder / NOTEBOOK, as_version=4).cells
+    totals = []
+    with JupyterLab(folder, scratch) as lab, sync_playwright() as playwright:
+        browser = launch_chromium(playwright, find_chromium())
+        notebook = NotebookPage.open(browser, lab, NOTEBOOK, cells, "bench-student")
+        for _ in range(rounds):
+            start = time.perf_counter()
+            notebook.restart_and_run_all()
+            totals.append(time.perf_counter() - start)
+        errors = [view.index for view in (notebook.view(i) for i, kind in enumerate(notebook.kinds) if kind == "code")
+                  if view.errors]
+        browser.close()
+    if errors:
+        raise SystemExit(f"the solved notebook showed errors in JupyterLab, in cells {errors}")
+    return totals
+
+
+def report(what, totals, rounds):
+    median = statistics.median(totals)
+    verdict = "met" if median < GOAL_SECONDS else "NOT met"
+    print(f"{what} ({rounds} runs): median {median:.1f} s   runs: {' '.join(f'{t:.1f}' for t in totals)}   "
+          f"goal under {GOAL_SECONDS:.0f} s: {verdict} ({median / GOAL_SECONDS:.2f} of the goal)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -63,14 +97,22 @@ def main():
             totals.append(seconds)
             for cell, cell_seconds in per_cell.items():
                 cells.setdefault(cell, []).append(cell_seconds)
-    median = statistics.median(totals)
-    print(f"A student's Run All of the solved notebook (fresh kernel, {args.rounds} runs): "
-          f"median {median:.1f} s   runs: {' '.join(f'{t:.1f}' for t in totals)}")
-    print("slowest cells (median s):")
-    for cell, values in sorted(cells.items(), key=lambda item: -statistics.median(item[1]))[:5]:
-        print(f"  {cell:<32} {statistics.median(values):6.2f}")
-    verdict = "met" if median < GOAL_SECONDS else "NOT met"
-    print(f"goal: under {GOAL_SECONDS:.0f} s: {verdict} ({median / GOAL_SECONDS:.2f} of the goal)")
+        report("A student's Run All of the solved notebook, kernel client (nbclient, fresh kernel)", totals,
+               args.rounds)
+        print("slowest cells (median s):")
+        for cell, values in sorted(cells.items(), key=lambda item: -statistics.median(item[1]))[:5]:
+            print(f"  {cell:<32} {statistics.median(values):6.2f}")
+        lab_scratch = Path(scratch) / "lab"
+        lab_scratch.mkdir()
+        try:
+            browser_totals = run_all_in_browser(folder, lab_scratch, args.rounds)
+        except BrowserUnavailable as reason:
+            print(f"in JupyterLab in Chromium: not measured ({reason})")
+        else:
+            report("The same in JupyterLab in headless Chromium, click to last result on the page", browser_totals,
+                   args.rounds)
+            print(f"the page's share: {statistics.median(browser_totals) / statistics.median(totals):.2f}x "
+                  f"the kernel client's time")
 
 
 if __name__ == "__main__":
