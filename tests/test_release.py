@@ -89,6 +89,14 @@ def test_release_notebook_has_stubs_no_outputs_and_every_graded_cell():
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
 
 
+def test_run_all_goes_past_exactly_the_cells_that_check_or_train_student_code():
+    """Jupyter's raises-exception tag: on the visible tests and training runs, which fail while an
+    exercise is unfinished or wrong, and nowhere else (an error in the kit's own cells must stop)."""
+    tagged = {cell.id for cell in release_notebook().cells if "raises-exception" in cell.metadata.get("tags", [])}
+    assert tagged == {f"test_{function}_visible" for function in GRADED_FUNCTIONS} | {
+        "train_gd", "train_momentum", "train_adam"}
+
+
 def test_source_solutions_are_the_reference_code():
     source = nbformat.read(SOURCE / "optimization_methods.ipynb", as_version=4)
     answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
