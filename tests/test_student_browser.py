@@ -5,8 +5,11 @@ the kit's own ``jupyter lab`` and works through the notebook as a student does. 
 what the page shows. Screenshots are kept under ``build/browser/``.
 """
 
+import json
 import re
 import shutil
+import urllib.error
+import urllib.request
 
 import nbformat
 import pytest
@@ -63,6 +66,19 @@ def open_notebook(browser, tmp_path, request):
     yield opener
     for lab in labs:
         lab.__exit__(None, None, None)
+
+
+def test_the_lab_serves_only_the_release_on_loopback_and_only_with_its_token(tmp_path):
+    folder = student_folder(tmp_path)
+    (tmp_path / "lab").mkdir()
+    with JupyterLab(folder, tmp_path / "lab") as lab:
+        assert lab.info["url"].startswith("http://127.0.0.1:")
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(f"{lab.info['url']}api/contents")
+        with urllib.request.urlopen(f"{lab.info['url']}api/contents?token={lab.token}") as answer:
+            listing = json.loads(answer.read())
+        assert sorted(item["name"] for item in listing["content"]) == sorted(p.name for p in RELEASE.iterdir()
+                                                                              if p.name != "__pycache__")
 
 
 def not_implemented_message(function):

@@ -13,6 +13,7 @@ What the tests read is what the page shows, cell by cell, as a student scrolling
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -72,6 +73,7 @@ class JupyterLab:
         self.scratch = Path(scratch)
         self.process = None
         self.info = None
+        self.token = secrets.token_hex(24)
 
     def environment(self):
         home = self.scratch / "home"
@@ -91,6 +93,7 @@ class JupyterLab:
     def __enter__(self):
         command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
                    "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", f"--ServerApp.root_dir={self.folder}",
+                   f"--IdentityProvider.token={self.token}",
                    "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         self.log = open(self.scratch / "jupyterlab.log", "w")
         self.process = subprocess.Popen(command, cwd=self.folder, env=self.environment(), stdin=subprocess.DEVNULL,
@@ -111,7 +114,7 @@ class JupyterLab:
             if runtime.exists():
                 info = json.loads(runtime.read_text())
                 try:
-                    with urllib.request.urlopen(f"{info['url']}api/status?token={info['token']}", timeout=5):
+                    with urllib.request.urlopen(f"{info['url']}api/status?token={self.token}", timeout=5):
                         return info
                 except OSError:
                     pass
@@ -122,7 +125,7 @@ class JupyterLab:
         return (self.scratch / "jupyterlab.log").read_text()[-4000:]
 
     def url(self, notebook):
-        return f"{self.info['url']}lab/tree/{notebook}?reset&token={self.info['token']}"
+        return f"{self.info['url']}lab/tree/{notebook}?reset&token={self.token}"
 
     def __exit__(self, *exc):
         try:
