@@ -30,7 +30,8 @@ SCREENSHOTS = REPO / "build" / "browser"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # Headless Chromium as root needs --no-sandbox; the rest keep it from calling home during a test.
 CHROMIUM_ARGS = ("--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-                 "--disable-sync", "--no-first-run", "--metrics-recording-only")
+                 "--disable-sync", "--no-first-run", "--metrics-recording-only",
+                 "--disable-dev-shm-usage")  # containers often have a small /dev/shm
 NUMBERED_PROMPT = re.compile(r"^\[\d+\]:$")
 STDERR = "application/vnd.jupyter.stderr"  # JupyterLab shows stderr and errors under this type
 
