@@ -5,6 +5,7 @@ the kit's own ``jupyter lab`` and works through the notebook as a student does. 
 what the page shows. Screenshots are kept under ``build/browser/``.
 """
 
+import contextlib
 import json
 import re
 import shutil
@@ -52,20 +53,18 @@ def student_folder(tmp_path, notebook=None):
 @pytest.fixture
 def open_notebook(browser, tmp_path, request):
     """open_notebook(notebook=None) -> a NotebookPage on a fresh JupyterLab serving the student's folder."""
-    labs = []
+    with contextlib.ExitStack() as stack:
+        def opener(notebook=None):
+            folder = student_folder(tmp_path, notebook)
+            scratch = tmp_path / "lab"
+            scratch.mkdir()
+            lab = stack.enter_context(JupyterLab(folder, scratch))
+            cells = nbformat.read(folder / NOTEBOOK, as_version=4).cells
+            page = NotebookPage.open(browser, lab, NOTEBOOK, cells, request.node.name)
+            stack.callback(page.page.close)
+            return page
 
-    def opener(notebook=None):
-        folder = student_folder(tmp_path, notebook)
-        scratch = tmp_path / "lab"
-        scratch.mkdir()
-        lab = JupyterLab(folder, scratch).__enter__()
-        labs.append(lab)
-        cells = nbformat.read(folder / NOTEBOOK, as_version=4).cells
-        return NotebookPage.open(browser, lab, NOTEBOOK, cells, request.node.name)
-
-    yield opener
-    for lab in labs:
-        lab.__exit__(None, None, None)
+        yield opener
 
 
 def test_the_lab_serves_only_the_release_on_loopback_and_only_with_its_token(tmp_path):
