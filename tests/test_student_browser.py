@@ -117,6 +117,7 @@ def test_untouched_release_run_all_and_validate_say_what_is_not_written_yet(open
     for function in GRADED_FUNCTIONS:
         assert re.search(not_implemented_message(function).pattern.lstrip("^"), report), function
     assert "Traceback" not in report
+    assert notebook.script_errors == []
 
 
 def test_typing_a_right_then_a_wrong_answer_in_the_editor(open_notebook):
@@ -141,6 +142,7 @@ def test_typing_a_right_then_a_wrong_answer_in_the_editor(open_notebook):
     wrong = notebook.view(visible)
     notebook.screenshot("wrong-answer")
     assert wrong.errors == [f"✗ {function}: returned 2 mini-batches; expected 3 (visible test case)"]
+    assert notebook.script_errors == []
 
 
 def test_solved_notebook_run_all_passes_draws_renders_math_and_validates(open_notebook):
@@ -169,5 +171,6 @@ def test_solved_notebook_run_all_passes_draws_renders_math_and_validates(open_no
     assert with_math and all(view.math for view in with_math), [(v.index, v.math) for v in with_math]
 
     assert notebook.validate().strip() == "Success! Your notebook passes all the tests."
+    assert notebook.script_errors == []
 
 

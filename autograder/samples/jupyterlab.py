@@ -199,12 +199,15 @@ class NotebookPage:
         self.ids = [cell.id for cell in cells]
         self.kinds = [cell.cell_type for cell in cells]
         self.sources = [cell.source for cell in cells]
+        self.script_errors = []  # uncaught JavaScript exceptions: JupyterLab or an extension broke
+        page.on("pageerror", lambda error: self.script_errors.append(str(error)))
         self.name = name
 
     @classmethod
     def open(cls, browser, lab, notebook, cells, name):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
+        opened = cls(page, cells, name)  # listening for script errors before the page loads
         page.goto(lab.url(notebook))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for()
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
@@ -213,7 +216,7 @@ class NotebookPage:
                                    arg=len(cells), timeout=20_000)
         except Exception:
             pass  # a windowing mode that attaches only what is on screen: the arrow keys get there
-        return cls(page, cells, name)
+        return opened
 
     # -- where the student is ------------------------------------------------------------------
 
