@@ -1,6 +1,11 @@
 """How a failed check speaks to a student: one clear message, no traceback into the checker."""
 
 
+def crossed(function):
+    """``✗ function`` in red, as Jupyter shows a failure line."""
+    return f"\x1b[0;31m✗ {function}\x1b[0m"
+
+
 class CheckFailed(AssertionError):
     """A check of a student's function failed; the message says what is wrong.
 
@@ -15,7 +20,7 @@ class CheckFailed(AssertionError):
         self.message = message
 
     def _render_traceback_(self):
-        return [f"\x1b[0;31m✗ {self.function}\x1b[0m: {self.message}"]
+        return [f"{crossed(self.function)}: {self.message}"]
 
 
 class Mistake(Exception):
@@ -63,7 +68,7 @@ def _show_unfinished_exercise(shell, etype, value, tb, tb_offset=None):
     if function is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
-    stb = [f"\x1b[0;31m✗ {function}\x1b[0m is not implemented yet: replace `raise NotImplementedError()` "
+    stb = [f"{crossed(function)} is not implemented yet: replace `raise NotImplementedError()` "
            f"in its cell with your code, run that cell, then run this one again."]
     # IPython leaves displaying to a custom handler; _showtraceback is how a kernel sends it.
     shell._showtraceback(etype, value, stb)

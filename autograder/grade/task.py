@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import psutil
 
+from ..checks.runner import NOT_IMPLEMENTED
 from .sanitize import SubmissionError, read_submission, repair, too_large
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
@@ -147,7 +148,7 @@ def cell_message(cell):
             if output.ename in ("KeyboardInterrupt", "CellTimeoutError"):  # nbgrader's per-cell time limit
                 return "did not finish in the time allowed for one cell: an endless loop, or very slow code?"
             if output.ename == "NotImplementedError":
-                return "not implemented yet (it still raises NotImplementedError)"
+                return NOT_IMPLEMENTED
             lines = [ANSI.sub("", line) for line in output.traceback if line.strip()]
             return lines[-1] if lines else f"{output.ename}: {output.evalue}"
     printed = "".join(output.get("text", "") for output in cell.get("outputs", [])

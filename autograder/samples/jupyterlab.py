@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+from ..assign.release import nbgrader_environment
+from ..grade.task import kill_tree
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = REPO / "build" / "browser"
@@ -83,12 +83,11 @@ class JupyterLab:
         news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         news.parent.mkdir(parents=True, exist_ok=True)
         news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        env = {key: value for key, value in os.environ.items()
+        env = {key: value for key, value in nbgrader_environment().items()
                if not key.startswith(("JUPYTER", "NBGRADER", "MPLBACKEND", "PYTHONPATH"))}
         env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
                    JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(settings),
-                   JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+                   JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
         return env
 
     def __enter__(self):
@@ -129,22 +128,8 @@ class JupyterLab:
         return f"{self.info['url']}lab/tree/{notebook}?reset&token={self.token}"
 
     def __exit__(self, *exc):
-        try:
-            started = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            started = []
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for process in started:  # kernels the server did not take down with it
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(started, timeout=10)
+        kill_tree(self.process)  # the server and every kernel it started
+        self.process.wait()
         self.log.close()
 
 
@@ -224,12 +209,16 @@ class NotebookPage:
     def active(self):
         return self.page.locator(".jp-Notebook .jp-Cell.jp-mod-active")
 
+    def index(self, cell):
+        """The position of `cell`, given by its id or its position."""
+        return self.ids.index(cell) if isinstance(cell, str) else cell
+
     def active_index(self):
         return int(self.active.get_attribute("data-windowed-list-index"))
 
     def go_to(self, cell):
         """Select `cell` (an id or an index) with the arrow keys in command mode; return its locator."""
-        target = self.ids.index(cell) if isinstance(cell, str) else cell
+        target = self.index(cell)
         self._focus_notebook()
         while (here := self.active_index()) != target:
             self.page.keyboard.press("ArrowDown" if here < target else "ArrowUp")
@@ -256,19 +245,19 @@ class NotebookPage:
 
     def run_all(self, timeout=240):
         """Run ▸ Run All Cells, then wait until the last code cell has run."""
-        last = max(i for i, kind in enumerate(self.kinds) if kind == "code")
-        before = self._prompt_in_dom(last)
-        self.page.get_by_role("menuitem", name="Run", exact=True).click()
-        self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        self.wait_ran(last, before, timeout)
+        self._run_everything("Run", "Run All Cells", None, timeout)
 
     def restart_and_run_all(self, timeout=240):
         """Kernel ▸ Restart Kernel and Run All Cells…, confirmed; wait until the last code cell has run."""
+        self._run_everything("Kernel", "Restart Kernel and Run All Cells…", "Confirm Kernel Restart", timeout)
+
+    def _run_everything(self, menu, item, confirm, timeout):
         last = max(i for i, kind in enumerate(self.kinds) if kind == "code")
         before = self._prompt_in_dom(last)
-        self.page.get_by_role("menuitem", name="Kernel", exact=True).click()
-        self.page.get_by_role("menuitem", name=re.compile(r"^Restart Kernel and Run All Cells")).click()
-        self.page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
+        self.page.get_by_role("menuitem", name=menu, exact=True).click()
+        self.page.get_by_role("menuitem", name=item, exact=True).click()
+        if confirm:
+            self.page.locator(".jp-Dialog").get_by_role("button", name=confirm).click()
         self.wait_ran(last, before, timeout)
 
     def _prompt_in_dom(self, index):
@@ -319,7 +308,7 @@ class NotebookPage:
 
     def view(self, cell, math_timeout=10_000):
         """What the page shows of `cell` once it is scrolled into view (formulas typeset)."""
-        index = self.ids.index(cell) if isinstance(cell, str) else cell
+        index = self.index(cell)
         node = self.go_to(index).element_handle()
         if "$" in self.sources[index]:
             try:  # MathJax typesets after the cell is drawn
