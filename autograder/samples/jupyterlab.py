@@ -111,8 +111,8 @@ class JupyterLab:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log_text()}")
-            if runtime.exists():
-                info = json.loads(runtime.read_text())
+            info = self._read_server_info(runtime)
+            if info is not None:
                 try:
                     with urllib.request.urlopen(f"{info['url']}api/status?token={self.token}", timeout=5):
                         return info
@@ -120,6 +120,16 @@ class JupyterLab:
                     pass
             time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{self.log_text()}")
+
+    @staticmethod
+    def _read_server_info(runtime):
+        """The server's info file, or None while it is missing or still being written."""
+        # jupyter_server writes this file in place, not by rename: a read can see it empty or cut short.
+        try:
+            info = json.loads(runtime.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return info if "url" in info else None
 
     def log_text(self):
         return (self.scratch / "jupyterlab.log").read_text()[-4000:]
