@@ -17,17 +17,21 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; run e.g. make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	$(BIN)/python -m pip install --quiet -e ".[browser,test]"
 	@touch $@
 
 demo: $(STAMP)
 	$(BIN)/python -m autograder.demo --out $(DEMO)
 
+# The suite runs on every core (pytest-xdist), one test module per worker at a time, so that a module's
+# fixtures are built once; tests marked `alone` get the machine to themselves (tests/alone.py).
+PARALLEL := --numprocesses auto --maxprocesses 4 --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py

@@ -273,6 +273,7 @@ def kernels_started_since(moment):
     return kernels
 
 
+@pytest.mark.alone  # counts every kernel started on the machine since it began; 8 s for a solved notebook
 def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):
     started = time.time()
     course = make_course(tmp_path / "course")
