@@ -13,10 +13,11 @@ from autograder.assign.release import ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
 from autograder.grade.batch import grade_assignment
-from autograder.samples import WRONG, make_course, release_notebook, solved_notebook, submit, with_answer
+from autograder.samples import WRONG, release_notebook, solved_notebook, submit, with_answer
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
+from course import make_course
 
 INLINE = "module://matplotlib_inline.backend_inline"
 
