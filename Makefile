@@ -23,12 +23,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m autograder.demo --out $(DEMO)
 
-# The suite runs on every core (pytest-xdist), one test module per worker at a time, so that a module's
-# fixtures are built once; tests marked `alone` get the machine to themselves (tests/alone.py).
-PARALLEL := --numprocesses auto --maxprocesses 4 --dist loadfile
+# The tests marked `alone` look at the whole machine: they run first, by themselves. The rest run on
+# every core (pytest-xdist), a test module per worker at a time so that its fixtures are built once,
+# in the order conftest.py gives (modules with slow tests first). See tests/alone.py.
+PARALLEL := --numprocesses auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PARALLEL)
+	status=0; \
+	$(BIN)/python -m pytest -m alone || status=$$?; \
+	$(BIN)/python -m pytest $(PARALLEL) -m "not alone" || status=$$?; \
+	exit $$status
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"

@@ -21,21 +21,35 @@ def assert_as_printed(actual, expected):
 
 import pytest  # noqa: E402
 
-from alone import MachineLock  # noqa: E402
+from alone import MachineLock, after_test, before_test  # noqa: E402
 
 MACHINE_LOCK = pytest.StashKey[MachineLock]()
 
 
-# The tests of these fixtures check the whole machine (test_attacks: no scratch folder, kernel or pids
-# cgroup left after grading the attacks) or grade with 5 s per cell (test_grade_batch's class); the
-# fixture is built inside the first test that uses it, so every test that uses it runs alone.
-ALONE_FIXTURES = {"attacked", "graded_class"}
+# The attack catalog's tests check the whole machine (no scratch folder, kernel or pids cgroup left
+# after grading the attacks, installed files unchanged); their fixture is built inside the first test
+# that uses it, so every test that uses it runs alone.
+ALONE_FIXTURES = {"attacked"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if ALONE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.alone)
+    # A module's tests stay together and in their order; the modules go longest first, then the
+    # others with slow tests, then the rest, which fill the workers' ends in a parallel run.
+    slow = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: start_order(item.module.__name__.rpartition(".")[2], item.module in slow))
+
+
+# The modules that take longest in a parallel run (CI's 2 cores, 2026-11-29: 110 to 165 s each),
+# longest first. A worker that took one of them last would finish long after the others.
+LONGEST = ("test_gradescope_image", "test_student_browser", "test_grade_batch", "test_mutation_autograde",
+           "test_release")
+
+
+def start_order(module, has_slow_tests):
+    return (LONGEST.index(module) if module in LONGEST else len(LONGEST), not has_slow_tests)
 
 
 def pytest_configure(config):
@@ -53,5 +67,8 @@ def pytest_runtest_protocol(item, nextitem):
     lock = item.config.stash.get(MACHINE_LOCK, None)
     if lock is None:
         return (yield)
-    with lock.held(alone=item.get_closest_marker("alone") is not None):
+    before_test(lock, item)
+    try:
         return (yield)
+    finally:
+        after_test(lock, item, nextitem)
