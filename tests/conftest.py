@@ -32,6 +32,7 @@ MACHINE_LOCK = pytest.StashKey[MachineLock]()
 ALONE_FIXTURES = {"attacked"}
 
 
+@pytest.hookimpl(tryfirst=True)  # the marks must be on before `-m alone` / `-m "not alone"` selects by them
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if ALONE_FIXTURES & set(getattr(item, "fixturenames", ())):
