@@ -25,7 +25,7 @@ demo: $(STAMP)
 
 # The tests marked `alone` look at the whole machine: they run first, by themselves. The rest run on
 # every core (pytest-xdist), a test module per worker at a time so that its fixtures are built once,
-# in the order conftest.py gives (modules with slow tests first). See tests/alone.py.
+# in the order conftest.py gives (the longest modules first). See tests/alone.py.
 PARALLEL := --numprocesses auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)

@@ -1,11 +1,12 @@
 """Running the suite in parallel, while the tests that must have the machine to themselves run alone.
 
-``make test`` spreads the tests over the machine's cores with pytest-xdist. A few tests look at
-the whole machine (no kernel, worker or scratch folder left behind, no pids cgroup in use, no
-kernel started since a moment) or hold a submission to a few seconds: another test running beside
-them would fail them. They are marked ``alone``.
+Some tests look at the whole machine: the attack catalog's find no scratch folder, kernel or pids
+cgroup left after grading, and installed files unchanged. Another test running beside them would
+pass its work off as theirs. They are marked ``alone`` (conftest.py marks the users of such
+fixtures). ``make test`` runs them first, by themselves, then the rest with pytest-xdist.
 
-Each test holds a lock on the machine for its whole run, fixtures included: a shared lock for
+So that a direct ``pytest -n 2`` keeps them alone too, each test under xdist
+holds a lock on the machine for its whole run, fixtures included: a shared lock for
 ordinary tests, an exclusive one for ``alone`` tests. A turnstile, taken before either, lets a
 test that waits for the exclusive lock stop new shared holders, so that a stream of short tests
 on the other workers cannot starve it. A worker keeps the exclusive lock from one ``alone`` test

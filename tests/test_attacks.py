@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import numpy
-import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +20,7 @@ from autograder.cli import main
 from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
+from processes import processes_naming
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def scratch_folders():
 
 
 def leftovers(marker):
-    processes = [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    processes = [p.pid for p in processes_naming(marker)]
     files = [os.path.join(folder, name) for folder in TEMPORARY for name in os.listdir(folder) if marker in name]
     return processes, files
 

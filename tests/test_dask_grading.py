@@ -18,6 +18,7 @@ from autograder.cli import main
 from autograder.samples import VARIANTS, release_notebook, submit_right_wrong_blank, with_answer
 from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
+from processes import processes_naming
 
 pytestmark = pytest.mark.slow
 
@@ -123,7 +124,7 @@ def test_a_submission_that_kills_its_grading_process_or_is_huge_fails_alone(clus
 
     def kill_its_grading_process():
         for _ in range(1200):
-            found = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+            found = processes_naming(marker)
             if found:
                 for process in grading_processes_of(found[0].pid):
                     process.kill()

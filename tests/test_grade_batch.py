@@ -20,6 +20,7 @@ from autograder.cli import main
 from autograder.grade.batch import SCRATCH_PREFIX
 from autograder.grade.forkserver import FORK_SERVER_PREFIX
 from course import make_course, release_notebook, scores, solved_notebook, submit, with_answer
+from processes import processes_naming
 from autograder.samples import WRONG
 
 pytestmark = pytest.mark.slow
@@ -272,9 +273,7 @@ def processes_of_runs_in_this_process():
     """The fork server, workers and kernels of gradings this process ran, wherever they now are: each
     names its run's scratch folder (``grading-worker-<pid>-…``, ``grading-forkserver-<pid>-…``) in its
     command line, a kernel forked from the warm process too."""
-    names = (f"{SCRATCH_PREFIX}{os.getpid()}-", f"{FORK_SERVER_PREFIX}{os.getpid()}-")
-    return [process for process in psutil.process_iter(["cmdline"])
-            if any(name in " ".join(process.info["cmdline"] or []) for name in names)]
+    return processes_naming(f"{SCRATCH_PREFIX}{os.getpid()}-", f"{FORK_SERVER_PREFIX}{os.getpid()}-")
 
 
 def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):

@@ -9,10 +9,10 @@ import threading
 import time
 import uuid
 
-import psutil
 import pytest
 
 from autograder.sandbox.policy import Sandbox, check_available
+from processes import processes_naming
 
 
 def run_inside(tmp_path, code, sandbox=None, timeout=60):
@@ -141,7 +141,7 @@ def test_every_process_ends_with_the_sandbox(tmp_path):
     """)
     assert code == 0 and "started" in out, err
     time.sleep(0.5)
-    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    left = processes_naming(marker)
     assert left == []
 
 
@@ -223,14 +223,13 @@ def test_the_sandbox_dies_with_whoever_started_it(tmp_path):
     starter = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
                                 "subprocess.Popen(sys.argv[1:]); time.sleep(300)", *command])
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not [p for p in psutil.process_iter(["cmdline"])
-                                               if marker in " ".join(p.info["cmdline"] or [])
-                                               and "launch.py" not in " ".join(p.info["cmdline"] or [])]:
+    while time.monotonic() < deadline and not [p for p in processes_naming(marker)
+                                               if "launch.py" not in " ".join(p.info["cmdline"] or [])]:
         time.sleep(0.2)
     starter.kill()
     starter.wait()
     time.sleep(1)
-    assert [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])] == []
+    assert [p.pid for p in processes_naming(marker)] == []
 
 
 def test_it_works_for_a_user_who_is_not_root(tmp_path):

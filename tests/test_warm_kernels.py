@@ -18,6 +18,7 @@ from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
 from course import make_course
+from processes import processes_naming
 
 INLINE = "module://matplotlib_inline.backend_inline"
 
@@ -111,7 +112,7 @@ def test_every_kernel_is_fresh_and_leaves_nothing_to_the_next(pool):
     assert pool.starts == 1  # both came from the same warm process
     assert one["draw"] != two["draw"]  # numpy drew fresh entropy in each
     assert one["files"] == two["files"]
-    assert not [p for p in psutil.process_iter(["cmdline"]) if "kit trace" in " ".join(p.info["cmdline"] or [])]
+    assert not processes_naming("kit trace")
 
 
 def test_a_warm_kernel_behaves_like_a_started_one(pool, tmp_path):
