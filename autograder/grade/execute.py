@@ -14,7 +14,6 @@ import atexit
 import json
 import os
 import shutil
-import queue
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -46,8 +45,12 @@ STOPPED_FUNCTION = ("def {name}(*args, **kwargs):\n"
                     "    raise RuntimeError(\"When this notebook was graded, {name} stopped the Python kernel "
                     "(a crash, a killed process or running out of memory), so it was replaced by this error.\")")
 MAX_RESTARTS = 6
+SETTLE_SECONDS = 10  # for a kernel to answer again after an interrupt
+QUIET_SECONDS = 0.3  # a kernel's output is flushed every 0.2 s (ipykernel's OutStream)
 PROBE_AFTER = 0.25  # seconds without a reply before asking whether the kernel is running the call at all
 TIMED_OUT = object()
+DELIMITER = b"<IDS|MSG>"  # between a Jupyter message's routing frames and its own
+HEADER_LIMIT = 1 << 16  # bytes: a header, parent header or status bigger than this is not read
 # A grading kernel lives for one notebook: IPython's input history database (an SQLite write per
 # cell, from a thread of its own) would outlive nothing. ``In`` and ``Out`` work without it.
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
@@ -213,7 +216,8 @@ class TrustedExecute(Execute):
             raise KernelUnresponsive() from None
         if self._limit_hits() > hits:
             raise ProcessLimitHit()
-        self._raise_if_deaf(cell)
+        if _timed_out(cell) and not self._settles(SETTLE_SECONDS):
+            raise KernelUnresponsive()
         if graded:
             self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
         return True
@@ -267,6 +271,8 @@ class TrustedExecute(Execute):
             self.kernel_lost = True
             raise KernelStopped(STOPPED) from None
         if answer is TIMED_OUT:
+            if not self._settles(SETTLE_SECONDS):  # still printing, or deaf: this kernel is spent
+                self.kernel_lost = True
             raise KernelStopped(TOO_SLOW)
         return answer
 
@@ -281,7 +287,7 @@ class TrustedExecute(Execute):
             if answer is not TIMED_OUT:
                 return answer
             run_sync(self.km.interrupt_kernel)()
-            if self._reply_to(call_id, time.monotonic() + 10) is TIMED_OUT:
+            if self._reply_to(call_id, time.monotonic() + SETTLE_SECONDS) is TIMED_OUT:
                 raise KernelUnresponsive()
             return TIMED_OUT
         except ChannelClosed:
@@ -296,11 +302,15 @@ class TrustedExecute(Execute):
         A call runs in the kernel's main thread, as a kernel_info request does. So once two
         kernel_info requests sent while waiting are answered with nothing of the reply in
         between, the kernel is not running the call (a notebook removed the handler): two, as
-        the first may have been handled just before a call that was waiting with it."""
-        shell = zmq.Socket.shadow(self.kc.shell_channel.socket.underlying)
+        the first may have been handled just before a call that was waiting with it.
+
+        What the call prints is read and dropped as it comes (`_drop_output`): no verdict uses
+        it, and left queued it would delay the next cell's output past nbclient's time limit."""
+        shell, iopub = _raw_socket(self.kc.shell_channel), _raw_socket(self.kc.iopub_channel)
         poller = zmq.Poller()
         poller.register(self.channel.fileno(), zmq.POLLIN)
         poller.register(shell, zmq.POLLIN)
+        poller.register(iopub, zmq.POLLIN)
         probe, answered, quiet_since = None, 0, time.monotonic()
         while True:
             answer = self.channel.reply_to(call_id)
@@ -314,6 +324,8 @@ class TrustedExecute(Execute):
             events = dict(poller.poll(int(1000 * min(1.0, deadline - now, PROBE_AFTER))))
             if not events and not run_sync(self.km.is_alive)():
                 raise DeadKernelError("the kernel died during a trusted call")
+            if iopub in events:
+                _drop_output(iopub)
             if self.channel.fileno() in events:
                 self.channel.receive()
                 answered, quiet_since = 0, time.monotonic()
@@ -350,23 +362,37 @@ class TrustedExecute(Execute):
         finally:
             self.nb.cells[index] = original
 
-    def _raise_if_deaf(self, cell):
-        """After a cell ran out of time: raise `KernelUnresponsive` unless the kernel answers again."""
-        if _timed_out(cell) and not run_sync(self._async_answers)(10):
-            raise KernelUnresponsive()
+    def _settles(self, seconds):
+        """True when, within `seconds`, the kernel answers a kernel_info request and then stays
+        quiet on its output channel for `QUIET_SECONDS`.
 
-    async def _async_answers(self, seconds):
-        """True when the kernel answers a kernel_info request within `seconds`."""
-        msg_id = self.kc.kernel_info()
+        Called after a cell or a call ran out of time and was interrupted. Everything the kernel
+        printed before is read and dropped here: a flood left queued (gigabytes, from a function
+        that prints in a loop) would hold back the next cell's output until nbclient gave up on
+        it, and that cell would be blamed for a kernel the timed-out code broke. A kernel still
+        printing after the interrupt (a thread, say) or not answering does not settle."""
+        shell, iopub = _raw_socket(self.kc.shell_channel), _raw_socket(self.kc.iopub_channel)
+        poller = zmq.Poller()
+        poller.register(shell, zmq.POLLIN)
+        poller.register(iopub, zmq.POLLIN)
+        probe = self.kc.kernel_info()
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                message = await self.kc.shell_channel.get_msg(timeout=deadline - time.monotonic())
-            except (queue.Empty, TimeoutError):
-                return False
-            if message.get("parent_header", {}).get("msg_id") == msg_id:
+        answered = caught_up = False
+        quiet_since = None
+        while True:
+            now = time.monotonic()
+            if answered and caught_up and now - quiet_since >= QUIET_SECONDS:
                 return True
-        return False
+            if now >= deadline:
+                return False
+            events = dict(poller.poll(int(1000 * min(deadline - now, QUIET_SECONDS)) + 1))
+            if shell in events and not answered:
+                answered = self._answered(shell, probe)
+            if iopub in events:
+                caught_up = _drop_output(iopub, until=probe) or caught_up
+                quiet_since = time.monotonic() if caught_up else None
+            elif caught_up and quiet_since is None:
+                quiet_since = now
 
     def _after_kernel_loss(self, position, loss):
         """Mark the cell that lost the kernel; the position to go on from."""
@@ -392,6 +418,44 @@ class TrustedExecute(Execute):
             graded = graded_cell(cell)
             if graded:
                 cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
+
+
+def _raw_socket(channel):
+    """A blocking view of a kernel client channel's ZeroMQ socket, for polling and reading it
+    here without nbclient's event loop."""
+    return zmq.Socket.shadow(channel.socket.underlying)
+
+
+def _drop_output(iopub, until=None):
+    """Read and drop every message waiting on the kernel's output channel, without decoding
+    their contents (a message may be hundreds of megabytes). True when one of them was the
+    kernel's "idle" status after request `until`."""
+    seen = False
+    while True:
+        try:
+            frames = iopub.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return seen
+        if until is not None and not seen:
+            seen = _is_idle_after(frames, until)
+
+
+def _is_idle_after(frames, request):
+    """True when a raw output-channel message is the "idle" status after request `request`.
+    Only its small header frames are read; a kernel can send anything, so anything odd is no."""
+    for index, frame in enumerate(frames):
+        if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER:
+            break
+    else:
+        return False
+    try:
+        header, parent = (json.loads(frame.bytes) for frame in frames[index + 2:index + 4]
+                          if len(frame) < HEADER_LIMIT)
+        content = frames[index + 5]
+        return (header.get("msg_type") == "status" and parent.get("msg_id") == request
+                and len(content) < HEADER_LIMIT and json.loads(content.bytes).get("execution_state") == "idle")
+    except (ValueError, AttributeError, IndexError, TypeError, RecursionError):
+        return False
 
 
 def _output_size(content):
