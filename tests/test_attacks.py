@@ -20,7 +20,7 @@ from autograder.cli import main
 from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
-from processes import processes_naming
+from autograder.grade.task import processes_naming
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from autograder.sandbox.policy import Sandbox, check_available
-from processes import processes_naming
+from autograder.grade.task import processes_naming
 
 
 def run_inside(tmp_path, code, sandbox=None, timeout=60):

@@ -18,7 +18,7 @@ from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
 from course import make_course
-from processes import processes_naming
+from autograder.grade.task import processes_naming
 
 INLINE = "module://matplotlib_inline.backend_inline"
 

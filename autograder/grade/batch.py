@@ -29,7 +29,7 @@ from ..course import CourseError
 from .cluster import grade_on_cluster
 from .forkserver import FORK_SERVER_PREFIX, ForkServer
 from .store import Ledger, store
-from .task import FAILED, Result, Task, kill_tree, submission_path
+from .task import FAILED, Result, Task, kill_all, kill_tree, processes_naming, submission_path
 
 
 def check_assignment_in_gradebook(course, assignment):
@@ -135,13 +135,24 @@ SCRATCH_PREFIX = "grading-worker-"
 
 
 def remove_orphaned_scratch():
-    """Remove the scratch folders of workers and fork servers whose coordinator was killed
-    before it could (named ``PREFIX<the coordinator's pid>-…``)."""
+    """Remove what runs whose coordinator was killed before it could clear away left behind:
+    their scratch folders (named ``PREFIX<the coordinator's pid>-…``), after killing the
+    processes still using them.
+
+    A killed run's fork server, workers, warm process and kernels die with it, but not at once:
+    each learns of its parent's death by a signal of its own, and a kernel starting meanwhile
+    still writes in its worker's folder. Removed under it, that folder would stay."""
+    orphaned = {}  # the dead coordinator's pid → its folders
     for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX):
         for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
             owner = folder.name[len(prefix):].split("-")[0]
             if owner.isdigit() and not psutil.pid_exists(int(owner)):
-                shutil.rmtree(folder, ignore_errors=True)
+                orphaned.setdefault(owner, []).append(folder)
+    if orphaned:
+        kill_all(processes_naming(*(f"{prefix}{owner}-" for owner in orphaned
+                                    for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX))))
+    for folder in (folder for folders in orphaned.values() for folder in folders):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Worker:

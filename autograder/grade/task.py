@@ -133,12 +133,24 @@ def kill_tree(process):
         family = root.children(recursive=True) + [root]
     except psutil.NoSuchProcess:
         return
-    for member in family:
+    kill_all(family)
+
+
+def kill_all(processes, seconds=5):
+    """SIGKILL `processes` (`psutil.Process`es) and wait, at most `seconds`, until they are gone."""
+    for process in processes:
         try:
-            member.kill()
-        except psutil.NoSuchProcess:
+            process.kill()
+        except psutil.Error:  # gone already, or not ours to kill
             pass
-    psutil.wait_procs(family, timeout=5)
+    psutil.wait_procs(processes, timeout=seconds)
+
+
+def processes_naming(*texts):
+    """Every process on the machine whose command line contains one of `texts` (a folder a
+    run's processes were started with, or forked from a process that was)."""
+    return [process for process in psutil.process_iter(["cmdline"])
+            if any(text in " ".join(process.info["cmdline"] or []) for text in texts)]
 
 
 def cell_message(cell):
