@@ -52,6 +52,10 @@ def test_every_waiting_message_is_dropped_and_the_idle_one_noticed():
         sender.send_multipart(flood)
         assert not _drop_output(receiver, until="probe")
         assert not _drop_output(receiver)
+        for frames in [flood] * 3 + [message()]:
+            sender.send_multipart(frames)
+        assert not _drop_output(receiver, until="probe", most=3)  # stops after three, before the idle status
+        assert _drop_output(receiver, until="probe", most=3)
     finally:
         sender.close(0)
         receiver.close(0)
