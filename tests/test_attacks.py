@@ -21,12 +21,12 @@ from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
 from course import make_course, solved_notebook, submit
 from autograder.grade.task import processes_naming
+from leftovers import files_naming
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "optimization_methods"
 BYSTANDER = "bystander"
-TEMPORARY = ("/tmp", "/dev/shm", "/var/tmp")
 
 
 class Listener:
@@ -76,8 +76,7 @@ def scratch_folders():
 
 def leftovers(marker):
     processes = [p.pid for p in processes_naming(marker)]
-    files = [os.path.join(folder, name) for folder in TEMPORARY for name in os.listdir(folder) if marker in name]
-    return processes, files
+    return processes, files_naming(marker)
 
 
 @pytest.fixture(scope="module", params=["local", "dask"])
