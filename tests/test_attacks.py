@@ -19,8 +19,8 @@ import autograder
 from autograder.cli import main
 from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
-from course import make_course, solved_notebook, submit
 from autograder.grade.task import processes_naming
+from course import make_course, solved_notebook, submit
 from leftovers import files_naming
 
 pytestmark = pytest.mark.slow

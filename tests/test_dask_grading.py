@@ -17,8 +17,8 @@ from autograder.assign.release import ASSIGNMENT
 from autograder.cli import main
 from autograder.samples import VARIANTS, release_notebook, submit_right_wrong_blank, with_answer
 from autograder.samples.dask_cluster import Cluster
-from course import make_course, solved_notebook, submit
 from autograder.grade.task import processes_naming
+from course import make_course, solved_notebook, submit
 
 pytestmark = pytest.mark.slow
 

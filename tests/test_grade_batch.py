@@ -17,11 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.grade.batch import SCRATCH_PREFIX
-from autograder.grade.forkserver import FORK_SERVER_PREFIX
+from autograder.grade.batch import run_folder_prefixes
 from course import make_course, release_notebook, scores, solved_notebook, submit, with_answer
-from autograder.grade.task import processes_naming
 from autograder.samples import WRONG
+from autograder.grade.task import processes_naming
 
 pytestmark = pytest.mark.slow
 
@@ -224,7 +223,8 @@ def test_killed_run_is_finished_by_the_next_without_regrading(tmp_path):
     assert all((results / name).read_text() == text for name, text in first.items())
     assert {student: sum(cells.values()) for student, cells in scores(course).items()} == {s: 100 for s in students}
     # The killed run's workers could not clean up after themselves; the next run did.
-    assert list(Path(tempfile.gettempdir()).glob(f"grading-worker-{process.pid}-*")) == []
+    assert [folder for prefix in run_folder_prefixes(process.pid)
+            for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*")] == []
 
 
 def test_grading_an_assignment_the_gradebook_lacks_says_what_to_do(tmp_path):
@@ -288,7 +288,7 @@ def processes_of_runs_in_this_process():
     """The fork server, workers and kernels of gradings this process ran, wherever they now are: each
     names its run's scratch folder (``grading-worker-<pid>-…``, ``grading-forkserver-<pid>-…``) in its
     command line, a kernel forked from the warm process too."""
-    return processes_naming(f"{SCRATCH_PREFIX}{os.getpid()}-", f"{FORK_SERVER_PREFIX}{os.getpid()}-")
+    return processes_naming(*run_folder_prefixes(os.getpid()))
 
 
 def test_a_submission_over_its_time_fails_and_the_next_is_graded(tmp_path):

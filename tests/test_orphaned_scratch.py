@@ -10,8 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder.grade.batch import SCRATCH_PREFIX, remove_orphaned_scratch
-from autograder.grade.forkserver import FORK_SERVER_PREFIX
+from autograder.grade.batch import remove_orphaned_scratch, run_folder_prefixes
 
 # Keeps making the folder it names and a file in it, as a kernel that is still starting would.
 WRITER = ("import os, sys, time\n"
@@ -28,7 +27,7 @@ def dead_pid():
 
 def test_the_folders_of_a_dead_coordinator_go_with_the_processes_still_writing_in_them():
     owner = dead_pid()
-    folders = [Path(tempfile.mkdtemp(prefix=f"{prefix}{owner}-")) for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX)]
+    folders = [Path(tempfile.mkdtemp(prefix=prefix)) for prefix in run_folder_prefixes(owner)]
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(folder)]) for folder in folders]
     try:
         deadline = time.monotonic() + 30
@@ -45,7 +44,7 @@ def test_the_folders_of_a_dead_coordinator_go_with_the_processes_still_writing_i
 
 def test_a_live_coordinators_folders_and_processes_are_left_alone():
     owner = psutil.Process().pid
-    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{owner}-"))
+    folder = Path(tempfile.mkdtemp(prefix=run_folder_prefixes(owner)[0]))
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)])
     try:
         remove_orphaned_scratch()

@@ -17,8 +17,8 @@ from autograder.samples import WRONG, release_notebook, solved_notebook, submit,
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
-from course import make_course
 from autograder.grade.task import processes_naming
+from course import make_course
 
 INLINE = "module://matplotlib_inline.backend_inline"
 

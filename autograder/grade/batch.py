@@ -134,6 +134,13 @@ def _with_progress(pending, progress, results):
 SCRATCH_PREFIX = "grading-worker-"
 
 
+def run_folder_prefixes(coordinator):
+    """How the scratch folders of the run whose coordinator is process `coordinator` (a pid)
+    begin: its workers' and its fork server's. Every process of that run names one of them in
+    its command line, or was forked from a process that does."""
+    return tuple(f"{prefix}{coordinator}-" for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX))
+
+
 def remove_orphaned_scratch():
     """Remove what runs whose coordinator was killed before it could clear away left behind:
     their scratch folders (named ``PREFIX<the coordinator's pid>-…``), after killing the
@@ -142,16 +149,16 @@ def remove_orphaned_scratch():
     A killed run's fork server, workers, warm process and kernels die with it, but not at once:
     each learns of its parent's death by a signal of its own, and a kernel starting meanwhile
     still writes in its worker's folder. Removed under it, that folder would stay."""
-    orphaned = {}  # the dead coordinator's pid → its folders
+    dead, folders = set(), []
     for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX):
         for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
             owner = folder.name[len(prefix):].split("-")[0]
             if owner.isdigit() and not psutil.pid_exists(int(owner)):
-                orphaned.setdefault(owner, []).append(folder)
-    if orphaned:
-        kill_all(processes_naming(*(f"{prefix}{owner}-" for owner in orphaned
-                                    for prefix in (SCRATCH_PREFIX, FORK_SERVER_PREFIX))))
-    for folder in (folder for folders in orphaned.values() for folder in folders):
+                dead.add(owner)
+                folders.append(folder)
+    if dead:
+        kill_all(processes_naming(*(prefix for owner in dead for prefix in run_folder_prefixes(owner))))
+    for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 
 

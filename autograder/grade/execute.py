@@ -379,7 +379,7 @@ class TrustedExecute(Execute):
         probe = self.kc.kernel_info()
         deadline = time.monotonic() + seconds
         answered = caught_up = False
-        quiet_since = None
+        quiet_since = None  # when output last came; read only once caught up
         while True:
             now = time.monotonic()
             if answered and caught_up and now - quiet_since >= QUIET_SECONDS:
@@ -391,9 +391,7 @@ class TrustedExecute(Execute):
                 answered = self._answered(shell, probe)
             if iopub in events:
                 caught_up = _drop_output(iopub, until=probe) or caught_up
-                quiet_since = time.monotonic() if caught_up else None
-            elif caught_up and quiet_since is None:
-                quiet_since = now
+                quiet_since = time.monotonic()
 
     def _after_kernel_loss(self, position, loss):
         """Mark the cell that lost the kernel; the position to go on from."""
@@ -451,13 +449,14 @@ def _is_idle_after(frames, request):
             break
     else:
         return False
+    small = frames[index + 2:index + 4] + frames[index + 5:index + 6]  # header, parent header, content
+    if len(small) < 3 or any(len(frame) >= HEADER_LIMIT for frame in small):
+        return False
     try:
-        header, parent = (json.loads(frame.bytes) for frame in frames[index + 2:index + 4]
-                          if len(frame) < HEADER_LIMIT)
-        content = frames[index + 5]
+        header, parent, content = (json.loads(frame.bytes) for frame in small)
         return (header.get("msg_type") == "status" and parent.get("msg_id") == request
-                and len(content) < HEADER_LIMIT and json.loads(content.bytes).get("execution_state") == "idle")
-    except (ValueError, AttributeError, IndexError, TypeError, RecursionError):
+                and content.get("execution_state") == "idle")
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return False
 
 
