@@ -18,3 +18,8 @@ c.IgnorePattern.pattern = r"\b\w*Warning: "
 # The slowest cell takes under a second when nbgrader runs the notebook (training is shortened
 # then); 15 s leaves room for slow but correct code and bounds what an endless loop costs.
 c.Execute.timeout = 15
+
+# Formgrader renders autograded notebooks on the instructor's own server with nbconvert's
+# HTMLExporter: what a student's outputs display must not run there. The grader already makes
+# student content inert (autograder/grade/inert.py); this is the second wall, for outputs.
+c.HTMLExporter.sanitize_html = True

@@ -14,7 +14,9 @@ and with the course's configuration (``c.Autograde.sanitize_preprocessors`` and
   coordinator, the gradebook's only writer (`store`): a graded cell's score is nbgrader's own
   ``determine_grade``, the very value SaveAutoGrades stores;
 - ``CheckCellMetadata`` is redundant: `repair` has already put every graded cell's metadata
-  back as released.
+  back as released;
+- a last step, `MakeStudentContentInert`, makes what the student's markdown and outputs could
+  run inert before formgrader or JupyterLab shows the notebook to the instructor.
 """
 
 import json
@@ -34,6 +36,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 from .execute import KERNEL_ENVIRONMENT, TrustedExecute, file_pairs
+from .inert import MakeStudentContentInert
 
 # Run in the kernel, never imported here: the guard against os._exit, then the trusted-call harness.
 STARTUP_FILES = [str(Path(__file__).with_name("kernel_guard.py")),
@@ -145,6 +148,8 @@ class Autograder:
         self.cells = AssignmentCells(self.db_url, course_id)
         self.steps = [self._step(kind) for kind in self._kinds("sanitize_preprocessors")]
         self.grading = [self._step(kind) for kind in self._kinds("autograde_preprocessors")]
+        release = nbformat.read(self.course / "release" / assignment / notebook, as_version=4)
+        self.grading.append(MakeStudentContentInert(release))
 
     def _kinds(self, name):
         configured = self.config.Autograde.get(name)
@@ -175,7 +180,7 @@ class Autograder:
                     notebook, resources = step(notebook, resources)
         scores = {cell.metadata.nbgrader["grade_id"]: float(utils.determine_grade(cell, LOG)[0] or 0.0)
                   for cell in notebook.cells if utils.is_grade(cell)}
-        return notebook, scores, list(TrustedExecute.last_warnings)
+        return notebook, scores, list(TrustedExecute.last_warnings) + resources["removed"]
 
     def _released_copy(self, folder):
         """A folder holding the released files, where an unsandboxed kernel starts (a sandboxed
