@@ -56,10 +56,10 @@ def markdown_payloads():
     ]
 
 
-def output_payloads():
-    """A code cell a student adds whose outputs try to run script, in every display type."""
+def output_bundles():
+    """(data, metadata) of outputs that try to run script, one per display type."""
     widget = {"model_id": MARKER, "version_major": 2, "version_minor": 0}
-    bundles = [
+    return [
         ({"text/html": f'<img src=x onerror="{pwn("out-html")}"><b>bold stays</b>'}, {}),
         ({"text/html": f"<script>{pwn('out-html-isolated')}</script>"}, {"text/html": {"isolated": True}}),
         ({"application/javascript": pwn("out-js")}, {}),
@@ -71,9 +71,18 @@ def output_payloads():
         ({"image/png": PIXEL}, {"image/png": {"width": f'1" onerror="{pwn("out-png-width")}'}}),
         ({"text/html": f'<a href="javascript:{pwn("out-html-link")}">l</a>'}, {}),
     ]
+
+
+def output_payloads():
+    """A code cell a student adds that displays every one of `output_bundles`."""
     lines = ["from IPython.display import display"]
-    lines += [f"display({data!r}, raw=True, metadata={metadata!r})" for data, metadata in bundles]
+    lines += [f"display({data!r}, raw=True, metadata={metadata!r})" for data, metadata in output_bundles()]
     return "\n".join(lines)
+
+
+def hostile_outputs():
+    """`output_bundles` as the outputs a kernel would have given them."""
+    return [nbformat.v4.new_output("display_data", data=data, metadata=metadata) for data, metadata in output_bundles()]
 
 
 # A 1×1 PNG, so that an image output the student made is still an image.
