@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from queue import Empty
 
@@ -65,9 +66,10 @@ class ForkedProvisioner(LocalProvisioner):
 
     async def cleanup(self, restart=False):
         await super().cleanup(restart)
+        group = pids_group(self.pid) if self.pid else None
         try:  # killed outright, the kernel's first process could not remove its pids cgroup
-            pids_group(self.pid).rmdir()
-        except (OSError, TypeError):
+            group and group.rmdir()
+        except OSError:
             pass
 
 
@@ -95,8 +97,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         startup = [(path, f".ipython/profile_default/startup/{index:02d}-{Path(path).name}")
                    for index, path in enumerate(startup_files)]
         base = sandbox or Sandbox()
-        self.sandbox = Sandbox(base.memory_bytes, base.processes, base.work_bytes, base.cpu_seconds,
-                               list(base.files) + startup, dict(base.environment), list(base.readable))
+        self.sandbox = replace(base, files=list(base.files) + startup, environment=dict(base.environment),
+                               readable=list(base.readable))
         self.transport = "ipc"
         self.ip = str(self.sockets / "kernel")
 
@@ -115,10 +117,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         """How often the sandbox refused a new process or thread (its pids cgroup's ``max`` events);
         0 where there is no such cgroup."""
         process = getattr(self.provisioner, "process", None) if self.provisioner else None
-        events = pids_group(process.pid) / "pids.events" if process else None
+        group = pids_group(process.pid) if process else None
         try:
-            return int(events.read_text().split()[1])
-        except (AttributeError, OSError, IndexError, ValueError):
+            return int((group / "pids.events").read_text().split()[1])
+        except (TypeError, OSError, IndexError, ValueError):
             return 0
 
     def format_kernel_cmd(self, extra_arguments=None):

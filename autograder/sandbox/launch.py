@@ -4,19 +4,25 @@ Standard library only, so it runs before anything of the kit could be imported b
 What it does, in order (each step's failure ends it with exit code 125 and says which step):
 
 0. starts itself again with an empty environment, and arranges to die with its parent;
-1. puts itself in a pids cgroup of its own, where the cgroup v1 pids controller is writable
-   (as root; elsewhere RLIMIT_NPROC is the bound, which binds only non-root users);
-2. enters new user, mount, pid, network, IPC and UTS namespaces, mapping its own uid: no
-   network at all, no view of other processes, and no privilege over the machine;
+1. puts itself in a pids cgroup of its own (`join_pids_cgroup`: the cgroup v1 pids controller
+   where it is writable, else a delegated cgroup v2 subtree; none when the spec says
+   ``"cgroups": false``);
+2. enters new user, mount, pid, network, IPC and UTS namespaces: no network at all, no view of
+   other processes, and no privilege over the machine. A root grader maps, besides its own
+   uid (inside 0, for the set-up), the kernel ids (`KERNEL_ID_BASE`); any other grader maps its
+   own uid only (`enter_namespaces`);
 3. forks the pid namespace's first process, which the kernel makes take every process of the
    namespace with it when it ends (setsid and double fork included); it dies with this process;
 4. there: mounts a private /proc, a size-capped tmpfs on the work folder (filled with the
-   spec's files), empty read-only tmpfs over the folders to hide, and sets the rlimits;
+   spec's files), empty read-only tmpfs over the folders to hide, makes the paths the program
+   needs reachable for its uid (`open_up`), and sets the rlimits;
 5. restricts itself with Landlock (filesystem: read the listed paths, write the work folder,
    make sockets in the socket folders; TCP bind and connect denied; signals and abstract unix
    sockets scoped to the sandbox) under no_new_privs;
-6. forks the program with an environment made only of the spec's variables, relays SIGINT and
-   SIGTERM to it, and exits with its status.
+6. forks the program, which takes the kernel id where one is mapped (`become_kernel`: an uid
+   and gid of its own, no capability, so file permissions and RLIMIT_NPROC bind it even when
+   the grader is root), with an environment made only of the spec's variables; relays SIGINT
+   and SIGTERM to it, and exits with its status.
 
 With ``-- zygote`` instead of a program it does steps 0 to 2 only (no pid namespace) and becomes
 the warm-kernel process of `zygote`, which runs steps 2 to 6 for every kernel it forks, with a
@@ -24,6 +30,7 @@ kernel started in-process instead of a program.
 """
 
 import ctypes
+import errno
 import json
 import os
 import shutil
@@ -37,8 +44,21 @@ FAILED = 125
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REC, MS_PRIVATE = 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+
+# The uid and gid a kernel has, seen from outside, where the grader is root: KERNEL_ID_BASE plus
+# the pid of its sandbox's outermost process (the launcher, or the warm process's fork), so that
+# no two live kernels share one, and each has a process count (RLIMIT_NPROC) of its own. The
+# range lies above the ids systemd gives containers (524288 to 1879048191) and below 2^31, where
+# no account or subordinate-id range is normally made; its kernel ids own no file outside.
+KERNEL_ID_BASE = 0x70000000
+PID_LIMIT = 1 << 22  # Linux's highest pid_max (PID_MAX_LIMIT on 64-bit): every pid maps
+
+PROCESSES = 64  # the most processes and threads alive at once in one sandbox, unless the spec says
+V1_PIDS = "/sys/fs/cgroup/pids"
+SANDBOX_GROUPS = "autograder"  # the cgroup holding one pids group per sandbox
+V2_GRADER_LEAF = "autograder-grader"  # where the processes of a delegated cgroup v2 group move
 
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION = 1
@@ -140,31 +160,116 @@ def _mount(source, target, fstype, flags, data):
                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {fstype or source} on {target}")
 
 
-def join_pids_cgroup(limit):
-    """Put this process in a fresh cgroup v1 pids group capped at `limit`; the group's path, or
-    None where the controller is not writable (then RLIMIT_NPROC is the only bound)."""
-    root = "/sys/fs/cgroup/pids"
-    if not os.access(root, os.W_OK):
-        return None
-    parent = os.path.join(root, "autograder")
+def _write(path, text):
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def _words(path):
+    """The words of a small file (a cgroup's controller list, its processes); none if unreadable."""
     try:
-        os.makedirs(parent, exist_ok=True)
-        for stale in os.listdir(parent):  # groups of sandboxes killed before they could clean up
-            if os.path.isdir(os.path.join(parent, stale)):
-                try:
-                    os.rmdir(os.path.join(parent, stale))
-                except OSError:
-                    pass
+        with open(path) as handle:
+            return handle.read().split()
+    except OSError:
+        return []
+
+
+def own_cgroup_v2():
+    """The folder of this process's cgroup v2 group (its ``0::`` line in /proc/self/cgroup,
+    under the cgroup2 mount that holds it), or None."""
+    try:
+        with open("/proc/self/cgroup") as handle:
+            path = next((line[3:].strip() for line in handle if line.startswith("0::")), None)
+        with open("/proc/self/mountinfo") as handle:
+            mounts = [line.split() for line in handle]
     except OSError:
         return None
-    group = os.path.join(parent, f"sandbox-{os.getpid()}")
+    for fields in mounts if path else []:
+        if "-" in fields and fields[fields.index("-") + 1] == "cgroup2":
+            root, point = fields[3].rstrip("/"), fields[4]
+            if path == root or path.startswith(root + "/"):
+                return os.path.join(point, path[len(root):].lstrip("/"))
+    return None
+
+
+def sandbox_groups_home():
+    """The cgroup that holds one pids group per sandbox, or None where there is none to be had:
+    ``autograder`` in the cgroup v1 pids controller where it is writable (root), else in the
+    grader's own cgroup v2 group (or the root of a container's cgroup namespace), where that
+    has the pids controller and is the grader's to write (a delegated subtree). Only locates it."""
+    if os.access(V1_PIDS, os.W_OK):
+        return os.path.join(V1_PIDS, SANDBOX_GROUPS)
+    own = own_cgroup_v2()
+    if own is None:
+        return None
+    base = os.path.dirname(own) if os.path.basename(own) == V2_GRADER_LEAF else own
+    writable = all(os.access(os.path.join(base, name), os.W_OK) for name in ("cgroup.procs", "cgroup.subtree_control"))
+    if not writable or "pids" not in _words(os.path.join(base, "cgroup.controllers")):
+        return None
+    return os.path.join(base, SANDBOX_GROUPS)
+
+
+def pids_group(pid):
+    """The pids cgroup folder of the sandbox whose outermost process is `pid`, or None."""
+    home = sandbox_groups_home()
+    return os.path.join(home, f"sandbox-{pid}") if home else None
+
+
+def _enable_pids(folder):
+    """Give the cgroup v2 group `folder`'s children the pids controller. cgroup v2 refuses that
+    to a group holding processes (but the root), so they move to a leaf group of their own first
+    (`V2_GRADER_LEAF`: the grader's processes, in the subtree delegated to it)."""
+    control = os.path.join(folder, "cgroup.subtree_control")
+    if "pids" in _words(control):
+        return
+    try:
+        return _write(control, "+pids")
+    except OSError as error:
+        if error.errno != errno.EBUSY:
+            raise
+    leaf = os.path.join(folder, V2_GRADER_LEAF)
+    os.makedirs(leaf, exist_ok=True)
+    for pid in _words(os.path.join(folder, "cgroup.procs")):
+        try:
+            _write(os.path.join(leaf, "cgroup.procs"), pid)
+        except OSError:
+            pass  # it ended meanwhile
+    _write(control, "+pids")
+
+
+def _prepare_home(home):
+    """Make the sandboxes' cgroup `home` and clear the groups of sandboxes killed before they
+    could remove theirs."""
+    if not home.startswith(V1_PIDS + "/"):  # cgroup v2: controllers are given from parent to child
+        _enable_pids(os.path.dirname(home))
+    os.makedirs(home, exist_ok=True)
+    if not home.startswith(V1_PIDS + "/"):
+        _enable_pids(home)
+    for stale in os.listdir(home):
+        if os.path.isdir(os.path.join(home, stale)):
+            try:
+                os.rmdir(os.path.join(home, stale))
+            except OSError:
+                pass
+
+
+def join_pids_cgroup(spec):
+    """Put this process in a fresh pids cgroup capped at the spec's ``processes``; the group's
+    folder, or None where the spec says ``"cgroups": false`` or none can be had (then
+    RLIMIT_NPROC, which binds the kernel's own uid, is the bound)."""
+    home = sandbox_groups_home() if spec.get("cgroups", True) else None
+    if home is None:
+        return None
+    try:
+        _prepare_home(home)
+    except OSError:
+        return None
+    group = os.path.join(home, f"sandbox-{os.getpid()}")
     for _attempt in range(3):  # another sandbox's sweep may remove the group before this one joins it
         try:
             os.makedirs(group, exist_ok=True)
-            with open(os.path.join(group, "pids.max"), "w") as handle:
-                handle.write(str(limit))
-            with open(os.path.join(group, "cgroup.procs"), "w") as handle:
-                handle.write(str(os.getpid()))
+            _write(os.path.join(group, "pids.max"), str(spec.get("processes", PROCESSES)))
+            _write(os.path.join(group, "cgroup.procs"), str(os.getpid()))
             return group
         except OSError:
             continue
@@ -172,10 +277,13 @@ def join_pids_cgroup(limit):
 
 
 def leave_cgroup(group):
+    """Move this process back where it came from (the grader's leaf group under cgroup v2, the
+    root under v1) and remove its pids `group`."""
     if group:
+        parent = os.path.dirname(os.path.dirname(group))
+        leaf = os.path.join(parent, V2_GRADER_LEAF)
         try:
-            with open("/sys/fs/cgroup/pids/cgroup.procs", "w") as handle:
-                handle.write(str(os.getpid()))
+            _write(os.path.join(leaf if os.path.isdir(leaf) else parent, "cgroup.procs"), str(os.getpid()))
             os.rmdir(group)
         except OSError:
             pass
@@ -184,15 +292,60 @@ def leave_cgroup(group):
 ALL_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
 
 
-def enter_namespaces(flags=ALL_NAMESPACES):
-    """Unshare the namespaces in `flags`; with a new user namespace, map this process's own uid in it."""
-    uid, gid = os.getuid(), os.getgid()
-    _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
-        name for bit, name in ((CLONE_NEWUSER, "user"), (CLONE_NEWNS, "mount"), (CLONE_NEWPID, "pid"),
-                               (CLONE_NEWNET, "network"), (CLONE_NEWIPC, "IPC"), (CLONE_NEWUTS, "UTS")) if flags & bit))
-    if not flags & CLONE_NEWUSER:
-        return
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+def _mapped_ranges(name):
+    """The (inside, outside, count) ranges of this process's /proc/self/`name` (uid_map or gid_map)."""
+    with open(f"/proc/self/{name}") as handle:
+        return [tuple(int(field) for field in line.split()) for line in handle if line.strip()]
+
+
+def kernel_ids_mappable():
+    """Whether this process can give a new user namespace the kernel ids: it is root, and the
+    ids ``KERNEL_ID_BASE + 1`` to ``KERNEL_ID_BASE + PID_LIMIT - 1`` exist in its namespace (a
+    container that maps fewer ids keeps the grader's own)."""
+    if os.geteuid() != 0 or os.getegid() != 0:
+        return False
+    low, high = KERNEL_ID_BASE + 1, KERNEL_ID_BASE + PID_LIMIT
+    return all(any(inside <= low and high <= inside + count for inside, _outside, count in _mapped_ranges(name))
+               for name in ("uid_map", "gid_map"))
+
+
+def kernel_id():
+    """The id (uid and gid, inside the user namespace) a kernel started by this process takes:
+    its pid, where this namespace maps it to ``KERNEL_ID_BASE + pid``; None where it does not
+    (a grader that is not root: the kernel keeps its uid)."""
+    pid = os.getpid()
+    for name in ("uid_map", "gid_map"):
+        if not any(inside <= pid < inside + count and outside - inside == KERNEL_ID_BASE
+                   for inside, outside, count in _mapped_ranges(name)):
+            return None
+    return pid
+
+
+def _map_writer(target, maps):
+    """Fork a process that stays in this user namespace and, once told through the pipe whose
+    write end is returned, writes `maps` ((file name, text), …) for the process `target`.
+    Mapping ids other than one's own takes CAP_SETUID and CAP_SETGID in the parent namespace:
+    the new namespace cannot write them for itself (newuidmap's way)."""
+    told, tell = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = FAILED
+        try:
+            os.close(tell)
+            if os.read(told, 1) == b"1":
+                for name, text in maps:
+                    fd = os.open(f"/proc/{target}/{name}", os.O_WRONLY)
+                    os.write(fd, text.encode())  # a map is taken in one write
+                    os.close(fd)
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(told)
+    return pid, tell
+
+
+def _write_own_maps(maps):
+    for name, text in maps:
         try:
             with open(f"/proc/self/{name}", "w") as handle:
                 handle.write(text)
@@ -200,7 +353,119 @@ def enter_namespaces(flags=ALL_NAMESPACES):
             raise SandboxError(f"namespaces: write {name}: {error.strerror}") from None
 
 
-def prepare_filesystem(spec):
+def id_maps(kernel_ids):
+    """The maps of a new user namespace: this process's own ids to themselves, and with
+    `kernel_ids` (root only) inside ids 1 to ``PID_LIMIT - 1`` to ``KERNEL_ID_BASE`` plus the same."""
+    uid, gid = os.getuid(), os.getgid()
+    if not kernel_ids:
+        return [("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")]
+    kernels = f"1 {KERNEL_ID_BASE + 1} {PID_LIMIT - 1}\n"
+    # setgroups stays allowed: a kernel must drop root's supplementary groups (`become_kernel`).
+    return [("uid_map", f"0 0 1\n{kernels}"), ("gid_map", f"0 0 1\n{kernels}")]
+
+
+def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
+    """Unshare the namespaces in `flags`; with a new user namespace, map this process's own uid in
+    it, and with `kernel_ids` (see `kernel_ids_mappable`) the kernel ids too."""
+    maps = id_maps(kernel_ids) if flags & CLONE_NEWUSER else []
+    writer, tell = _map_writer(os.getpid(), maps) if kernel_ids and maps else (None, None)
+    try:
+        _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
+            name for bit, name in ((CLONE_NEWUSER, "user"), (CLONE_NEWNS, "mount"), (CLONE_NEWPID, "pid"),
+                                   (CLONE_NEWNET, "network"), (CLONE_NEWIPC, "IPC"), (CLONE_NEWUTS, "UTS"))
+            if flags & bit))
+        if writer is not None:
+            os.write(tell, b"1")
+    finally:
+        if writer is not None:
+            os.close(tell)
+            _, status = os.waitpid(writer, 0)
+    if writer is not None and status != 0:
+        raise SandboxError("namespaces: the kernel ids could not be mapped")
+    if writer is None and maps:
+        _write_own_maps(maps)
+
+
+def become_kernel(kernel):
+    """Take the uid and gid `kernel` (mapped to ``KERNEL_ID_BASE + kernel`` outside) with no
+    supplementary group: every capability goes, and with it root's file access and its
+    exemption from RLIMIT_NPROC."""
+    os.setgroups([])
+    os.setresgid(kernel, kernel, kernel)
+    os.setresuid(kernel, kernel, kernel)
+    # A change of uid makes a process undumpable, which gives its /proc/self files to root; the
+    # kernel keeps its own, as when it ran as the grader's uid.
+    _check(LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+
+
+def _outermost_unsearchable(path):
+    """The outermost folder above `path` that a user owning none of them cannot pass through
+    (no search bit for others), or None."""
+    folder = "/"
+    for part in path.strip("/").split("/")[:-1]:
+        folder = os.path.join(folder, part)
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def _needed_under_unsearchable(paths):
+    """{unsearchable folder: the paths under it} for the real paths of `paths` that exist, each
+    path once and none inside another."""
+    found = {}
+    for path in {os.path.realpath(p) for p in paths if os.path.exists(p)}:
+        folder = _outermost_unsearchable(path)
+        if folder is not None:
+            found.setdefault(folder, set()).add(path)
+    return {folder: sorted(p for p in inside if not any(p.startswith(q + "/") for q in inside))
+            for folder, inside in found.items()}
+
+
+def _make_mount_point(path, is_folder):
+    """Make `path` (on a fresh tmpfs) and the folders above it, passable for everyone."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        _make_mount_point(parent, True)
+    if is_folder:
+        os.mkdir(path)
+    else:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.chmod(path, 0o755 if is_folder else 0o644)
+
+
+def open_up(paths):
+    """Make each of `paths` reachable for the kernel's uid, at the same path, in this mount
+    namespace: a folder above one that others cannot pass through (the Python under a 0700
+    /root, a 0700 temporary folder holding the work and socket folders) is covered by a
+    read-only tmpfs holding only those paths, each bound back from what it covered (with the
+    mounts under it, the hidden folders among them). Nothing else of the covered folder shows."""
+    for folder, inside in _needed_under_unsearchable(paths).items():
+        handles = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in inside]
+        try:
+            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=1024,mode=0755")
+            for path, handle in handles:
+                _make_mount_point(path, os.path.isdir(f"/proc/self/fd/{handle}"))
+                # Bound from the descriptor: the path itself now names the empty tmpfs.
+                _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
+            _mount(None, folder, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+        finally:
+            for _path, handle in handles:
+                os.close(handle)
+
+
+def give_to(kernel, folders):
+    """Make `kernel` own each folder of `folders` and everything in it (the work folder, which
+    holds the copied files, and the socket folders, where it makes its sockets)."""
+    for folder in folders:
+        os.chown(folder, kernel, kernel)
+        for parent, names, files in os.walk(folder):
+            for name in names + files:
+                os.lchown(os.path.join(parent, name), kernel, kernel)
+
+
+def prepare_filesystem(spec, kernel=None):
+    """Mount the sandbox's /proc and work folder, copy the spec's files in and hide its folders;
+    for a `kernel` id, give it the work and socket folders and open up the paths it needs."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     work = spec["work"]
@@ -215,6 +480,10 @@ def prepare_filesystem(spec):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(source, target)
     hide(spec.get("hide", []))
+    if kernel is not None:
+        sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
+        give_to(kernel, [work, *sockets])
+        open_up([*spec["read"], *spec.get("write", []), *sockets, work])
 
 
 def hide(folders):
@@ -261,16 +530,19 @@ def _wait_for(pid, reap_all):
             return os.waitstatus_to_exitcode(status) % 256
 
 
-def namespace_init(spec, start):
+def namespace_init(spec, start, kernel=None):
     """The pid namespace's first process: set the sandbox up, call `start` in a child (it must
-    not return), reap, exit."""
+    not return) that has become the `kernel` id when there is one, reap, exit. This process keeps
+    its uid: the program cannot signal or trace it."""
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    prepare_filesystem(spec)
+    prepare_filesystem(spec, kernel)
     set_limits(spec)
     restrict_with_landlock(spec["read"], spec.get("write", []) + [spec["work"]], spec.get("sockets", []))
     pid = os.fork()
     if pid == 0:
         os.chdir(spec["work"])
+        if kernel is not None:
+            become_kernel(kernel)
         start()
         os._exit(FAILED)
     _relay(pid)
@@ -281,11 +553,12 @@ def run_sandboxed(spec, start, flags=ALL_NAMESPACES):
     """Steps 2 to 6: enter the namespaces in `flags` (a new pid namespace among them) and run
     `start` in the sandbox; its exit status, or `FAILED` when a step failed (said on stderr)."""
     try:
-        enter_namespaces(flags)
+        enter_namespaces(flags, kernel_ids=bool(flags & CLONE_NEWUSER) and kernel_ids_mappable())
+        kernel = kernel_id()
         pid = os.fork()
         if pid == 0:
             try:
-                os._exit(namespace_init(spec, start))
+                os._exit(namespace_init(spec, start, kernel))
             except SandboxError as error:
                 sys.stderr.write(f"sandbox: {error}\n")
             except BaseException as error:  # anything else while setting up is a failed set-up too
@@ -312,7 +585,8 @@ def start_zygote(spec, spec_file):
     """Become the warm-kernel process (`zygote`): in new user, mount, network, IPC and UTS
     namespaces (no pid namespace: each kernel it forks gets one of its own), with the spec's
     environment. It hides the kit's folders itself, once it has loaded what it preloads."""
-    enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+                     kernel_ids=kernel_ids_mappable())  # its kernels take them (`kernel_id`); it keeps inside 0
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     zygote = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
     os.execve(sys.executable, [sys.executable, "-s", zygote, spec_file], spec["env"])
@@ -333,7 +607,7 @@ def main(arguments):
     with open(arguments[0]) as handle:
         spec = json.load(handle)
     argv = arguments[separator + 1:]
-    group = join_pids_cgroup(spec.get("processes", 256))
+    group = join_pids_cgroup(spec)
     if argv == ["zygote"]:  # the group outlives this process: the pool removes it
         try:
             start_zygote(spec, arguments[0])

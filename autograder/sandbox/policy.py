@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import launch
+
 LAUNCHER = Path(__file__).with_name("launch.py")
 SYSTEM_READ = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
                "/etc/localtime", "/usr/share/zoneinfo", "/proc", "/dev/urandom", "/dev/zero",
@@ -24,11 +26,21 @@ SYSTEM_READ = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/e
 SYSTEM_WRITE = ("/dev/null",)
 PRIVATE_PACKAGES = ("autograder", "solutions")  # the hidden checks and the reference
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "MPLBACKEND")
+# The operator's switch for hosts where the sandbox must make no cgroup (``off``): processes are
+# then bounded by RLIMIT_NPROC alone, which binds the kernel's own uid (see `launch`).
+CGROUPS_VARIABLE = "AUTOGRADER_SANDBOX_CGROUPS"
 
 
 def pids_group(pid):
-    """The pids cgroup of the sandbox whose outermost process is `pid` (made by `launch`)."""
-    return Path(f"/sys/fs/cgroup/pids/autograder/sandbox-{pid}")
+    """The pids cgroup of the sandbox whose outermost process is `pid` (made by `launch`), or
+    None where sandboxes get none."""
+    group = launch.pids_group(pid)
+    return Path(group) if group else None
+
+
+def cgroups_wanted():
+    """Whether sandboxes may make pids cgroups: unless the environment's `CGROUPS_VARIABLE` is ``off``."""
+    return os.environ.get(CGROUPS_VARIABLE, "").strip().lower() != "off"
 
 
 class SandboxUnavailable(Exception):
@@ -72,15 +84,19 @@ class Sandbox:
         Extra variables on top of the allow-listed ones.
     readable : list of str
         Extra host folders it may read.
+    cgroups : bool
+        Whether the sandbox may have a pids cgroup of its own (`cgroups_wanted` by default);
+        RLIMIT_NPROC bounds its processes either way.
     """
 
     memory_bytes: int = 2 << 30
-    processes: int = 64
+    processes: int = launch.PROCESSES
     work_bytes: int = 64 << 20
     cpu_seconds: int = 900
     files: list = field(default_factory=list)
     environment: dict = field(default_factory=dict)
     readable: list = field(default_factory=list)
+    cgroups: bool = field(default_factory=cgroups_wanted)
 
     def spec(self, work, sockets):
         readable = [p for p in runtime_paths() + list(SYSTEM_READ) + self.readable if os.path.exists(p)]
@@ -96,7 +112,7 @@ class Sandbox:
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
                 "hide": private_package_folders(readable), "env": env,
                 "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
-                "open_files": 1024, "cpu_seconds": self.cpu_seconds}
+                "open_files": 1024, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups}
 
     def command(self, argv, work, sockets):
         """`argv` wrapped in the launcher; the spec is written next to the socket folder."""

@@ -223,7 +223,7 @@ class KernelPool:
             except OSError:
                 pass
             try:
-                group.rmdir()
+                group and group.rmdir()
             except OSError:
                 pass
         if self.folder is not None:

@@ -100,7 +100,7 @@ def fork_kernel(spec, argv, inherited=()):
                 os.dup2(null, fd)
             os.close(null)
             os.close(ready)
-            group = launch.join_pids_cgroup(spec.get("processes", 256))  # a process limit of its own
+            group = launch.join_pids_cgroup(spec)  # a process limit of its own
             os.write(told, b"1")
             os.close(told)
             try:
