@@ -21,5 +21,7 @@ c.Execute.timeout = 15
 
 # Formgrader renders autograded notebooks on the instructor's own server with nbconvert's
 # HTMLExporter: what a student's outputs display must not run there. The grader already makes
-# student content inert (autograder/grade/inert.py); this is the second wall, for outputs.
+# student content inert (autograder/grade/inert.py); this is the second wall, for outputs. Its
+# cleaner is the kit's (nh3), which keeps a table's header row where nbconvert's own drops it.
 c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "autograder.grade.inert.clean_html"}

@@ -114,14 +114,16 @@ def hostile_notebook():
 
 
 def honest_notebook():
-    """The solved notebook with a markdown note, a table and an image of the student's own."""
+    """The solved notebook with a markdown note, a table, an image and a figure of the student's own."""
     notebook = samples.solved_notebook()
     imports = next(i for i, cell in enumerate(notebook.cells)
                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
     note = nbformat.v4.new_markdown_cell("**My notes.** The step is $\\alpha \\cdot v$, and:\n\n"
                                          "| rate | cost |\n|---|---|\n| 0.1 | 0.5 |\n\n```python\nif a < b:\n\n    pass\n```")
-    shown = nbformat.v4.new_code_cell("from IPython.display import HTML, Image, display\n"
+    shown = nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                      "from IPython.display import HTML, display\n"
                                       f"display(HTML({HONEST_TABLE!r}))\n"
-                                      f"display({{'image/png': {PIXEL!r}}}, raw=True)")
+                                      f"display({{'image/png': {PIXEL!r}}}, raw=True)\n"
+                                      "plt.plot([0, 1, 2], [3, 1, 2])\nplt.title('my own figure')\nplt.show()")
     notebook.cells[imports + 1:imports + 1] = [note, shown]
     return notebook

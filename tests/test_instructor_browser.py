@@ -139,7 +139,7 @@ def test_formgrader_still_shows_the_honest_figures_table_and_text(graded, instru
         sizes = page.evaluate("""async () => Promise.all([...document.querySelectorAll('img')].map(async img => {
             await img.decode().catch(() => null); return [img.naturalWidth, img.naturalHeight, img.src.slice(0, 22)]; }))""")
         pngs = [size for size in sizes if size[2] == "data:image/png;base64,"]
-        assert any(width > 100 and height > 100 for width, height, _ in pngs), sizes  # the training figures
+        assert any(width > 100 and height > 100 for width, height, _ in pngs), sizes  # the figure
         assert [1, 1] in [[width, height] for width, height, _ in pngs]  # the student's own image
         tables = page.locator("table").all_inner_texts()
         assert any("optimizer" in text and "0.94" in text for text in tables), tables  # the student's table
