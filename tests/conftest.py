@@ -45,8 +45,8 @@ def pytest_collection_modifyitems(config, items):
 
 # The modules that take longest in a parallel run (CI's 2 cores, 2026-11-29: 110 to 165 s each),
 # longest first. A worker that took one of them last would finish long after the others.
-LONGEST = ("test_gradescope_image", "test_student_browser", "test_grade_batch", "test_mutation_autograde",
-           "test_release")
+LONGEST = ("test_gradescope_image", "test_student_browser", "test_instructor_browser", "test_grade_batch",
+           "test_mutation_autograde", "test_release")
 
 
 def start_order(module, has_slow_tests):
