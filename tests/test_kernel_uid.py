@@ -192,3 +192,32 @@ def test_warm_kernels_have_a_process_budget_each_without_a_cgroup():
         pool.stop()
     assert why_first == why_second == "EAGAIN"
     assert 20 <= first <= 39 and abs(first - second) <= 3, (first, second)  # threads of the kernel count too
+
+
+CHANGES_METADATA = """
+    import os
+    for path in {paths!r}:
+        for name, attempt in (("chmod", lambda: os.chmod(path, 0o666)), ("utime", lambda: os.utime(path, (0, 0)))):
+            try:
+                attempt()
+                print("changed", name, path)
+            except OSError as error:
+                print("refused", name, type(error).__name__)
+"""
+
+
+def test_the_kernel_cannot_change_the_mode_or_times_of_root_files(tmp_path):
+    """Landlock has no right for a file's mode or times: a kernel running as root (inside its user
+    namespace, the files' owner) could chmod and touch any root file it could name, readable or
+    not (the installed packages, a private file). Under a uid of its own it owns none of them."""
+    readable, private = tmp_path / "released", tmp_path / "private"
+    for folder in (readable, private):
+        folder.mkdir()
+        (folder / "file.txt").write_text("x")
+    paths = [str(readable / "file.txt"), str(private / "file.txt")]
+    before = [(os.stat(p).st_mode, os.stat(p).st_mtime_ns) for p in paths]
+    code, out, err = run_inside(tmp_path, CHANGES_METADATA.format(paths=paths),
+                                sandbox=Sandbox(memory_bytes=1 << 30, readable=[str(readable)]))
+    assert code == 0, err
+    assert "changed" not in out and out.count("refused") == 4, out
+    assert [(os.stat(p).st_mode, os.stat(p).st_mtime_ns) for p in paths] == before
