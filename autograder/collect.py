@@ -8,14 +8,16 @@ the reason. A submission already collected is only replaced by a newer one.
 
 import csv
 import datetime as dt
+import os
 import re
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from .course import CourseError
-from .grade.sanitize import MAX_NOTEBOOK_BYTES, too_large
+from .grade.reading import MAX_FILE_BYTES, too_large
 from .grade.store import atomic_write
+from .untrusted import csv_row, printable
 
 # Canvas-style names: "doejane_12345_67890_optimization_methods.ipynb", "doejane_LATE_12345_…".
 DEFAULT_PATTERN = r"^(?P<student_id>[A-Za-z0-9.\-]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>.+)$"
@@ -38,37 +40,50 @@ class _Candidate:
     name: str
     student: str
     timestamp: dt.datetime
-    read: object  # () -> bytes
+    open: object  # () -> a binary file
 
 
-def _read_at_most(open_file, limit):
-    """The bytes of a file, read no further than `limit` + 1: a file that claims less than it
-    holds (a zip entry can) is caught without being read whole."""
-    with open_file() as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise CourseError(too_large(len(data)))
-    return data
+def _copy_at_most(open_file, destination, limit=MAX_FILE_BYTES):
+    """Copy a file to `destination` in chunks and no further than `limit` bytes, or raise
+    `CourseError`: a file that claims less than it holds (a zip entry can) is caught without
+    being read whole, and what `destination` held before is kept."""
+    partial = destination.with_name(f".{destination.name}.collecting")
+    try:
+        with open_file() as source, partial.open("wb") as target:
+            copied = 0
+            while chunk := source.read(1 << 20):
+                copied += len(chunk)
+                if copied > limit:
+                    raise CourseError(too_large(copied))
+                target.write(chunk)
+        os.replace(partial, destination)
+    except zipfile.BadZipFile as error:  # its data does not match what the zip says of it
+        raise CourseError(f"the file is damaged in the download ({error})") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _files(path):
-    """(name, timestamp, size, reader) for every file in a zip or below a folder."""
+    """(name, timestamp, size, opener) for every file in a zip or below a folder."""
     path = Path(path)
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
             info = file.stat()
             stamp = dt.datetime.fromtimestamp(info.st_mtime, dt.timezone.utc)
-            yield (str(file.relative_to(path)), stamp, info.st_size,
-                   lambda file=file: _read_at_most(lambda: file.open("rb"), MAX_NOTEBOOK_BYTES))
+            yield str(file.relative_to(path)), stamp, info.st_size, lambda file=file: file.open("rb")
     elif zipfile.is_zipfile(path):
         archive = zipfile.ZipFile(path)
         for info in archive.infolist():
             if not info.is_dir():
                 stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc)
-                yield (info.filename, stamp, info.file_size,
-                       lambda info=info: _read_at_most(lambda: archive.open(info), MAX_NOTEBOOK_BYTES))
+                yield info.filename, stamp, info.file_size, lambda info=info: archive.open(info)
     else:
         raise CourseError(f"{path} is neither a folder nor a zip file")
+
+
+def _usable_student_id(student):
+    """Whether `student` names one folder inside submitted/, and nothing a terminal would obey."""
+    return student not in ("", ".", "..") and not set(student) & {"/", "\\"} and printable(student) == student
 
 
 def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
@@ -78,13 +93,17 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
     if "student_id" not in regex.groupindex:
         raise CourseError("the file-name pattern needs a named group (?P<student_id>…)")
     entries, candidates = [], []
-    for name, stamp, size, read in _files(path):
+    for name, stamp, size, opener in _files(path):
         base = Path(name).name
         match = regex.match(base)
         if base.startswith(".") or "__MACOSX" in name:
             continue
         if not match:
             entries.append(Entry(name, "", REJECTED, "the file name does not match the pattern", stamp.isoformat()))
+            continue
+        if not _usable_student_id(match["student_id"]):
+            entries.append(Entry(name, match["student_id"], REJECTED, "the student id taken from the file name cannot "
+                                 "name a folder (empty, . or .., a slash or a control character)", stamp.isoformat()))
             continue
         if not base.endswith(".ipynb"):
             entries.append(Entry(name, match["student_id"], REJECTED, "not a notebook (.ipynb) file", stamp.isoformat()))
@@ -94,7 +113,7 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
             continue
         if "timestamp" in regex.groupindex and match["timestamp"]:
             stamp = dt.datetime.fromisoformat(match["timestamp"]).replace(tzinfo=dt.timezone.utc)
-        candidates.append(_Candidate(name, match["student_id"], stamp, read))
+        candidates.append(_Candidate(name, match["student_id"], stamp, opener))
 
     newest = {}
     for candidate in sorted(candidates, key=lambda c: (c.student, c.timestamp, c.name)):
@@ -107,7 +126,7 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
     for candidate in newest.values():
         try:
             entries.append(_import(course, assignment, notebook, candidate))
-        except CourseError as refused:  # larger than it claimed
+        except CourseError as refused:  # larger than it claimed, or damaged
             entries.append(Entry(candidate.name, candidate.student, REJECTED, str(refused),
                                  candidate.timestamp.isoformat()))
     _warn_of_case_twins(course, assignment, entries)
@@ -115,18 +134,34 @@ def collect(course, assignment, path, pattern=DEFAULT_PATTERN):
     return entries
 
 
-def _warn_of_case_twins(course, assignment, entries):
-    """Note on each imported entry whose student id differs from another only in case: they are
-    two students here, but on a case-insensitive filesystem one would overwrite the other."""
+CASE_TWINS_NOTE = ("they are graded as different students, and on a case-insensitive filesystem one would "
+                   "overwrite the other")
+
+
+def case_twins(course, assignment, entries):
+    """The groups of student ids that differ only in case, among those submitted so far, with an
+    id that `entries` imported.
+
+    Returns
+    -------
+    list of list of str
+        Each group sorted; the groups in order of their case-folded id.
+    """
     known = set(course.students_with_submissions(assignment)) | {e.student for e in entries if e.student}
     by_folded = {}
     for student in known:
         by_folded.setdefault(student.casefold(), set()).add(student)
+    imported = {e.student.casefold() for e in entries if e.status == IMPORTED}
+    return [sorted(group) for folded, group in sorted(by_folded.items()) if len(group) > 1 and folded in imported]
+
+
+def _warn_of_case_twins(course, assignment, entries):
+    """Note on each imported entry whose student id differs from another only in case."""
+    group_of = {student: group for group in case_twins(course, assignment, entries) for student in group}
     for entry in entries:
-        twins = sorted(by_folded.get(entry.student.casefold(), set()) - {entry.student})
-        if entry.status == IMPORTED and twins:
-            note = (f"warning: student id differs only in case from {', '.join(twins)}; they are graded as "
-                    "different students, and on a case-insensitive filesystem one would overwrite the other")
+        if entry.status == IMPORTED and entry.student in group_of:
+            twins = [student for student in group_of[entry.student] if student != entry.student]
+            note = f"warning: student id differs only in case from {', '.join(twins)}; {CASE_TWINS_NOTE}"
             entry.reason = f"{entry.reason}; {note}" if entry.reason else note
 
 
@@ -142,7 +177,7 @@ def _import(course, assignment, notebook, candidate):
                          f"older than the submission already collected ({existing.isoformat()})",
                          candidate.timestamp.isoformat())
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / notebook).write_bytes(candidate.read())
+    _copy_at_most(candidate.open, folder / notebook)
     atomic_write(stamp_file, candidate.timestamp.isoformat())
     renamed = Path(candidate.name).name != notebook and not Path(candidate.name).name.endswith(f"_{notebook}")
     reason = f"saved as {notebook}" if renamed else ""
@@ -156,7 +191,7 @@ def manifest_path(course, assignment):
 def _write_manifest(course, assignment, entries):
     path = manifest_path(course, assignment)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(Entry.__dataclass_fields__))
-        writer.writeheader()
-        writer.writerows(asdict(entry) for entry in sorted(entries, key=lambda e: (e.student, e.file)))
+        writer = csv.writer(handle)
+        writer.writerow(Entry.__dataclass_fields__)
+        writer.writerows(csv_row(astuple(entry)) for entry in sorted(entries, key=lambda e: (e.student, e.file)))
     return path

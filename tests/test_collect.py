@@ -1,6 +1,7 @@
 """autograder collect: an LMS download into submitted/, newest file per student, with a manifest."""
 
 import csv
+import json
 import os
 import shutil
 import zipfile
@@ -95,22 +96,46 @@ def test_outside_a_course_directory(tmp_path):
 
 
 def test_a_file_too_large_is_refused_without_being_read(course, tmp_path):
-    # 1 GiB of spaces compresses to about 1 MB; the zip says how large it is, and that is enough.
+    # 1 GiB and 1 MiB of spaces compresses to about 1 MB; the zip says how large it is, and that is enough.
     download = tmp_path / "bomb.zip"
     info = zipfile.ZipInfo("alice_1_1_optimization_methods.ipynb", (2026, 11, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(download, "w") as archive:
         with archive.open(info, "w", force_zip64=True) as handle:
             chunk = b" " * (1 << 20)
-            for _ in range(1024):
+            for _ in range(1025):
                 handle.write(chunk)
     assert download.stat().st_size < 8 << 20
     result = run(course, "collect", str(download))
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((course / ".autograder" / "optimization_methods" / "collect-manifest.csv").open()))
     assert [(r["student"], r["status"]) for r in rows] == [("alice", "rejected")]
-    assert "1,024 MiB, more than the 32 MiB" in rows[0]["reason"]
+    assert "1,025 MiB, more than the 1,024 MiB a submitted notebook may be, outputs included" in rows[0]["reason"]
     assert not (course / "submitted" / "alice").exists()
+
+
+def test_a_damaged_zip_entry_is_rejected_and_the_collected_submission_kept(course, tmp_path):
+    run(course, "collect", str(lms_zip(tmp_path / "first.zip", {"alice_1_1_optimization_methods.ipynb": (20, "kept")})))
+    download = lms_zip(tmp_path / "damaged.zip", {"alice_1_1_optimization_methods.ipynb": (25, "x" * 1000)})
+    data = bytearray(download.read_bytes())
+    data[data.index(b"x" * 1000)] = ord("y")  # stored, not compressed: the CRC no longer matches
+    download.write_bytes(bytes(data))
+    result = run(course, "collect", str(download))
+    assert result.exit_code == 0, result.output
+    assert "damaged in the download (Bad CRC-32" in result.output
+    folder = course / "submitted" / "alice" / "optimization_methods"
+    assert (folder / "optimization_methods.ipynb").read_text() == "kept"
+    assert sorted(p.name for p in folder.iterdir()) == ["optimization_methods.ipynb", "timestamp.txt"]
+
+
+def test_a_notebook_of_large_outputs_is_collected_whole(course, tmp_path):
+    """Outputs no longer count against the notebook's size limit: a 50 MB file is imported as it is."""
+    text = json.dumps(dict(json.loads(NOTEBOOK_TEXT), metadata={"filler": "x" * (50 << 20)}))
+    download = lms_zip(tmp_path / "download.zip", {"alice_1_1_optimization_methods.ipynb": (20, text)})
+    result = run(course, "collect", str(download))
+    assert result.exit_code == 0 and "   1 imported" in result.output, result.output
+    copied = course / "submitted" / "alice" / "optimization_methods" / "optimization_methods.ipynb"
+    assert copied.read_text() == text
 
 
 def test_student_ids_that_differ_only_in_case_are_flagged(course, tmp_path):

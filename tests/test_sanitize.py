@@ -2,11 +2,15 @@
 
 import copy
 import json
+import random
+import time
 
 import nbformat
 import pytest
 
+from autograder.grade.reading import _CLOSED_STRINGS, MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, MAX_VALUES, _whole_strings
 from autograder.grade.sanitize import SubmissionError, read_submission, repair
+from big_outputs import write_with_outputs
 from course import release_notebook, solved_notebook
 
 
@@ -122,6 +126,105 @@ def test_a_nesting_bomb_is_refused_with_its_own_reason(raw):
         read_submission(raw)
 
 
-def test_an_oversized_file_is_refused():
-    with pytest.raises(SubmissionError, match="more than the 32 MiB a notebook may have"):
-        read_submission(b" " * (33 << 20))
+def test_a_file_over_the_hard_cap_is_refused_by_its_size_unread(tmp_path):
+    path = tmp_path / "huge.ipynb"
+    with path.open("wb") as handle:  # sparse: zeros, which reading would call "not even JSON"
+        handle.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(SubmissionError, match="the file is 1,025 MiB, more than the 1,024 MiB a submitted notebook "
+                                              "may be, outputs included"):
+        read_submission(path)
+
+
+def test_outputs_are_dropped_while_read_and_do_not_count(tmp_path):
+    """A solved notebook with 48 MiB of printed rows, figures, execution counts and widget state
+    (the file over the 32 MiB limit) reads as the same notebook with no outputs."""
+    path = write_with_outputs(solved_notebook(), tmp_path / "printed.ipynb", 48 << 20)
+    assert path.stat().st_size > MAX_NOTEBOOK_BYTES
+    notebook = read_submission(path)
+    expected = solved_notebook()
+    assert [cell.source for cell in notebook.cells] == [cell.source for cell in expected.cells]
+    assert [cell.metadata for cell in notebook.cells] == [cell.metadata for cell in expected.cells]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    assert "widgets" not in notebook.metadata
+
+
+def test_code_and_text_over_the_limit_are_refused_with_the_reason():
+    notebook = solved_notebook()
+    notebook.cells.append(nbformat.v4.new_markdown_cell("pasted data " * (3 << 20)))  # 36 MiB of text
+    with pytest.raises(SubmissionError, match=r"the notebook's code and text are 36\.\d MiB, more than the 32 MiB a "
+                                              r"notebook may have \(its outputs are not counted\)"):
+        read_submission(nbformat.writes(notebook).encode())
+
+
+@pytest.mark.parametrize("size", [MAX_NOTEBOOK_BYTES + (1 << 20), 3 * MAX_NOTEBOOK_BYTES])
+def test_one_string_too_long_to_keep_is_refused_quickly_and_counted_whole(size):
+    """yajl would scan such a string again at every read (minutes for 100 MB): it is cut first."""
+    notebook = solved_notebook()
+    notebook.cells.append(nbformat.v4.new_markdown_cell("x" * size))
+    start = time.monotonic()
+    with pytest.raises(SubmissionError, match=f"code and text are {size / (1 << 20) + 0.05:.1f} MiB"):
+        read_submission(nbformat.writes(notebook).encode())
+    assert time.monotonic() - start < 20
+
+
+def test_a_long_string_in_an_output_is_dropped_without_cost():
+    notebook = solved_notebook()
+    notebook.cells[-1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "kit-figure"})]
+    raw = nbformat.writes(notebook).encode().replace(b"kit-figure", b"A" * (200 << 20))
+    start = time.monotonic()
+    assert read_submission(raw).cells[-1].outputs == []
+    assert time.monotonic() - start < 20
+
+
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbf" + nbformat.writes(nbformat.v4.new_notebook(
+                                     cells=[nbformat.v4.new_code_cell("x = 1")])).encode()])
+def test_a_byte_order_mark_is_allowed(raw):
+    assert read_submission(raw).cells[0].source == "x = 1"
+
+
+@pytest.mark.parametrize("raw", [b'{"cells": [], "nbformat": 4} trailing',
+                                 b'{"cells": [], "nbformat": ' + b"1" * (200 << 10) + b"}"],
+                         ids=["trailing_bytes", "number_of_200k_digits"])
+def test_what_is_not_a_notebook_is_refused(raw):
+    with pytest.raises(SubmissionError, match="not even JSON"):
+        read_submission(raw)
+
+
+@pytest.mark.slow
+def test_too_many_values_are_refused_within_seconds():
+    """Values in outputs are dropped but still parsed, each costing about 1 µs: bounded."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(0)")])
+    notebook.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"application/json": "kit-many"})]
+    raw = nbformat.writes(notebook).encode().replace(b'"kit-many"', b"[" + b"0," * (MAX_VALUES + 1) + b"0]")
+    start = time.monotonic()
+    with pytest.raises(SubmissionError, match="more than 20,000,000 values"):
+        read_submission(raw)
+    assert time.monotonic() - start < 60
+
+
+def test_an_nbformat_3_notebook_loses_its_outputs_too():
+    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+           "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python", "prompt_number": 3,
+                                      "outputs": [{"output_type": "stream", "stream": "stdout", "text": "1\n"}],
+                                      "metadata": {}}], "metadata": {}}]}
+    notebook = read_submission(json.dumps(old).encode())
+    assert notebook.cells[0].outputs == [] and notebook.cells[0].execution_count is None
+
+
+def _pieces(text, size):
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def test_strings_are_handed_to_the_parser_whole_and_unchanged():
+    """However the file is split into reads, and wherever an escape falls, the parser gets the
+    same bytes, and never a string split between two pieces."""
+    chooser = random.Random(18)
+    texts = ['"a\\\\"', '"\\""', '["x\\\\\\"y", "é\\u202e", 12.5e3, true, null]',
+             nbformat.writes(nbformat.v4.new_notebook(cells=solved_notebook().cells[:8]))]
+    for text in [t.encode() for t in texts]:
+        for size in (1, 2, 3, 7, chooser.randint(1, 50)):
+            pieces = list(_whole_strings(_pieces(text, size)))
+            assert b"".join(pieces) == text
+            for piece in pieces:
+                assert _CLOSED_STRINGS.fullmatch(piece), (text, size, piece)

@@ -1,13 +1,13 @@
 """Grading on a Dask cluster: the same tasks and results as local grading, carried as data.
 
 The coordinator sends each Dask worker the assignment once, as a content-addressed bundle
-(`bundle`), and each task with the submission's bytes; it shares no filesystem with the workers.
-On a Dask worker a task is graded exactly as locally: by a grading worker process of the kit's
-own (`batch.Worker`, forked from a fork server that lives as long as the Dask worker), in the
-sandbox, under the task's time and memory limits, so a submission that kills its grading process
-fails only itself and the Dask worker lives on. Results come back as JSON; the coordinator alone
-stores them, as they complete. A Dask worker lost mid-task has its tasks run elsewhere by the
-scheduler; each result is stored once.
+(`bundle`), and each task with the submitted notebook, its outputs dropped; it shares no
+filesystem with the workers. On a Dask worker a task is graded exactly as locally: by a grading
+worker process of the kit's own (`batch.Worker`, forked from a fork server that lives as long as
+the Dask worker), in the sandbox, under the task's time and memory limits, so a submission that
+kills its grading process fails only itself and the Dask worker lives on. Results come back as
+JSON; the coordinator alone stores them, as they complete. A Dask worker lost mid-task has its
+tasks run elsewhere by the scheduler; each result is stored once.
 """
 
 import atexit
@@ -17,10 +17,12 @@ import threading
 import urllib.parse
 from dataclasses import asdict
 
+import nbformat
+
 from ..course import CourseError
 from .bundle import GRADEBOOK, make_bundle, unpacked
-from .sanitize import too_large
-from .task import FAILED, Result, Task, run_task, submission_path
+from .sanitize import SubmissionError, read_submission
+from .task import FAILED, Result, Task, fingerprint, run_task, submission_path
 
 _local = threading.local()
 _sandbox_checked = {}
@@ -79,16 +81,11 @@ def bundle_bytes(data):
 
 
 def submission_bytes(task):
-    """The bytes of `task`'s submission, or None when the student's folder has no notebook."""
+    """What a Dask worker gets of `task`'s submission: the notebook as grading reads it, its
+    outputs already dropped (so that megabytes of printed arrays do not travel), or None when the
+    student's folder has no notebook. `SubmissionError` when it cannot be graded at all."""
     path = submission_path(task)
-    return path.read_bytes() if path.is_file() else None
-
-
-def refused_by_size(task):
-    """Whether `task`'s submission is too large to be a notebook: the coordinator refuses it
-    itself, as local grading does, without reading it into memory or sending it anywhere."""
-    path = submission_path(task)
-    return path.is_file() and bool(too_large(path.stat().st_size))
+    return nbformat.writes(read_submission(path)).encode() if path.is_file() else None
 
 
 def _check_listening(address):
@@ -124,19 +121,22 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
         bundle = client.submit(bundle_bytes, data, key=f"assignment-bundle-{key}", pure=True)
         futures = {}
         for task in tasks:
-            if refused_by_size(task):
-                result = run_task(task)  # refused by its size before anything is read
+            try:
+                notebook = submission_bytes(task)
+            except SubmissionError:
+                result = run_task(task)  # refused here, for the same reason, as local grading refuses it
                 keep(result)
                 yield result
                 continue
             fields = {k: v for k, v in asdict(task).items() if k not in ("course", "gradebook")}
-            future = client.submit(grade_on_worker, key, bundle, fields, submission_bytes(task), pure=False,
+            future = client.submit(grade_on_worker, key, bundle, fields, notebook, pure=False,
                                    key=f"grade-{task.student}-{os.urandom(4).hex()}")
-            futures[future] = task
+            futures[future] = task, fingerprint(submission_path(task))
         for future in as_completed(futures):  # each future once, however often its task ran
-            task = futures[future]
+            task, submitted = futures[future]
             try:
                 result = Result.from_json(future.result())
+                result.submission_sha256 = submitted  # the worker saw the notebook without its outputs
             except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
                 result = Result(task.student, FAILED, reason=f"the Dask cluster could not grade it: "
                                                              f"{type(error).__name__}: {error}"[:300])

@@ -12,53 +12,25 @@ import re
 
 import nbformat
 
-
-MAX_NOTEBOOK_BYTES = 32 << 20  # a notebook of this assignment is well under 1 MiB, even with its figures
-MAX_NESTING = 64  # a notebook's JSON is nested about 8 deep
+from .reading import SubmissionError, read_json
 
 
-class SubmissionError(Exception):
-    """The submission cannot be graded at all; the message says why."""
+def read_submission(source):
+    """Read a submitted notebook, without its outputs, or raise `SubmissionError`.
 
+    Parameters
+    ----------
+    source : bytes or path-like
+        The file's bytes, or where it is. A file larger than `MAX_FILE_BYTES` is refused unread.
 
-def too_large(size):
-    """The reason a file of `size` bytes is refused, or "" when it is small enough."""
-    if size <= MAX_NOTEBOOK_BYTES:
-        return ""
-    return (f"the file is {size / (1 << 20):,.0f} MiB, more than the {MAX_NOTEBOOK_BYTES >> 20} MiB a notebook "
-            "may have: clear large outputs (Kernel → Restart & Clear Output) and submit again")
-
-
-def _nesting(data):
-    """How deeply `data` (parsed JSON) is nested, counted without recursion."""
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_NESTING:
-            break
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-    return deepest
-
-
-def read_submission(raw):
-    """Parse the bytes of a submitted file as a notebook, or raise `SubmissionError`.
-
-    An nbformat 3 notebook (``worksheets``) is upgraded to version 4, as nbformat does.
+    Returns
+    -------
+    nbformat.NotebookNode
+        The notebook as version 4, read as `read_json` reads it: every output, execution
+        count and widget state dropped, and only the rest counted against `MAX_NOTEBOOK_BYTES`.
+        An nbformat 3 notebook (``worksheets``) is upgraded, as nbformat does.
     """
-    if too_large(len(raw)):
-        raise SubmissionError(too_large(len(raw)))
-    try:
-        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
-    except (UnicodeDecodeError, ValueError):
-        raise SubmissionError("the file is not a notebook: it is not even JSON (damaged, or another kind of file)") from None
-    except RecursionError:
-        data = None  # nested past what the parser follows: refused below
-    if data is None or _nesting(data) > MAX_NESTING:
-        raise SubmissionError(f"the file is JSON nested more than {MAX_NESTING} levels deep, which no notebook is")
+    data = read_json(source)
     if isinstance(data, dict) and data.get("nbformat") == 3 and isinstance(data.get("worksheets"), list):
         data = _upgraded(data)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or "nbformat" not in data:

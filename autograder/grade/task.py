@@ -17,7 +17,7 @@ import nbformat
 import psutil
 
 from ..checks.runner import NOT_IMPLEMENTED
-from .sanitize import SubmissionError, read_submission, repair, too_large
+from .sanitize import SubmissionError, read_submission, repair
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -96,9 +96,7 @@ def run_task(task):
     try:
         if not path.is_file():
             raise SubmissionError(f"no {task.notebook} in the submission")
-        if too_large(path.stat().st_size):  # refused without reading it
-            raise SubmissionError(too_large(path.stat().st_size))
-        notebook, result.warnings = repair(read_submission(path.read_bytes()), release)
+        notebook, result.warnings = repair(read_submission(path), release)  # streamed, outputs dropped
         _grade(task, notebook, result)
     except SubmissionError as error:
         result.status, result.reason = FAILED, str(error)
