@@ -19,7 +19,7 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
 5. restricts itself with Landlock (filesystem: read the listed paths, write the work folder,
    make sockets in the socket folders; TCP bind and connect denied; signals and abstract unix
    sockets scoped to the sandbox) under no_new_privs;
-6. forks the program, which takes the kernel id where one is mapped (`become_kernel`: an uid
+6. forks the program, which takes the kernel id where one is mapped (`become_kernel`: a uid
    and gid of its own, no capability, so file permissions and RLIMIT_NPROC bind it even when
    the grader is root), with an environment made only of the spec's variables; relays SIGINT
    and SIGTERM to it, and exits with its status.
@@ -188,8 +188,21 @@ def own_cgroup_v2():
         if "-" in fields and fields[fields.index("-") + 1] == "cgroup2":
             root, point = fields[3].rstrip("/"), fields[4]
             if path == root or path.startswith(root + "/"):
-                return os.path.join(point, path[len(root):].lstrip("/"))
+                return os.path.normpath(os.path.join(point, path[len(root):].lstrip("/")))
     return None
+
+
+def _grader_group(group):
+    """The cgroup v2 group of the grader that `group` lies in: above the leaf its processes were
+    moved to, and above a sandbox's pids group (where a warm kernel's fork starts)."""
+    while True:
+        parent, name = os.path.split(group)
+        if name == V2_GRADER_LEAF:
+            group = parent
+        elif name.startswith("sandbox-") and os.path.basename(parent) == SANDBOX_GROUPS:
+            group = os.path.dirname(parent)
+        else:
+            return group
 
 
 def sandbox_groups_home():
@@ -202,7 +215,7 @@ def sandbox_groups_home():
     own = own_cgroup_v2()
     if own is None:
         return None
-    base = os.path.dirname(own) if os.path.basename(own) == V2_GRADER_LEAF else own
+    base = _grader_group(own)
     writable = all(os.access(os.path.join(base, name), os.W_OK) for name in ("cgroup.procs", "cgroup.subtree_control"))
     if not writable or "pids" not in _words(os.path.join(base, "cgroup.controllers")):
         return None

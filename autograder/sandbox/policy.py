@@ -1,10 +1,11 @@
 """What a grading kernel may read, write and use, and the command that starts it sandboxed.
 
 The sandbox itself is `launch` (namespaces, a private /proc and tmpfs, rlimits, a pids cgroup,
-Landlock); this module decides its contents: the Python runtime and the libraries the kernel
-imports (read-only), a size-capped work folder holding the released assignment's files (its
-only writable place), a folder for the kernel's unix sockets, and an allow-listed environment.
-The kit's own packages (`autograder`, `solutions`) are never readable from inside.
+Landlock and, where the grader is root, a uid of the kernel's own); this module decides its
+contents: the Python runtime and the libraries the kernel imports (read-only), a size-capped
+work folder holding the released assignment's files (its only writable place), a folder for
+the kernel's unix sockets, and an allow-listed environment. The kit's own packages
+(`autograder`, `solutions`) are never readable from inside.
 """
 
 import importlib.util
