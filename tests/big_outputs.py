@@ -1,9 +1,13 @@
 """Notebooks whose file is nearly all outputs, as a student's who printed big arrays, written a
-piece at a time so that even a file of hundreds of megabytes never sits whole in memory."""
+piece at a time so that even a file of hundreds of megabytes never sits whole in memory; and
+the peak memory of a program that handles one."""
 
 import base64
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -50,3 +54,16 @@ def outputs_only(path, output_bytes):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# printed"),
                                                nbformat.v4.new_code_cell("print(big_array)")])
     return write_with_outputs(notebook, path, output_bytes)
+
+
+def peak_growth(program, *arguments):
+    """How much the peak resident memory of a fresh Python grows over `program`'s part after the
+    line ``# measured``: (bytes, what the program printed)."""
+    setup, measured = program.split("# measured\n")
+    script = (f"import resource\n{setup}\nbefore = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n{measured}\n"
+              "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) << 10)\n")
+    done = subprocess.run([sys.executable, "-c", script, *map(str, arguments)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    assert done.returncode == 0, done.stderr
+    *printed, grown = done.stdout.split()
+    return int(grown), printed

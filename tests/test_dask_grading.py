@@ -2,6 +2,7 @@
 ``dask`` command-line tools, one of them killed mid-run."""
 
 import csv
+import hashlib
 import json
 import resource
 import threading
@@ -18,6 +19,7 @@ from autograder.cli import main
 from autograder.samples import VARIANTS, release_notebook, submit_right_wrong_blank, with_answer
 from autograder.samples.dask_cluster import Cluster
 from autograder.grade.task import processes_naming
+from big_outputs import peak_growth, write_with_outputs
 from course import make_course, solved_notebook, submit
 
 pytestmark = pytest.mark.slow
@@ -100,8 +102,12 @@ def grading_processes_of(pid):
     return []
 
 
+def ledger_entry(course, student):
+    return json.loads((course / ".autograder" / ASSIGNMENT / "results" / f"{student}.json").read_text())
+
+
 def failure_reason(course, student):
-    return json.loads((course / ".autograder" / ASSIGNMENT / "results" / f"{student}.json").read_text())["reason"]
+    return ledger_entry(course, student)["reason"]
 
 
 @pytest.mark.parametrize("where", ["local", "dask"])
@@ -147,8 +153,31 @@ def test_a_submission_that_kills_its_grading_process_or_is_huge_fails_alone(clus
     assert sorted(graded) == ["blank", "doomed", "huge", "right", "wrong"]
     assert graded["doomed"][0] == graded["huge"][0] == "failed"
     assert "the grading process died on this submission" in failure_reason(course, "doomed")
-    assert "3,072 MiB, more than the 32 MiB a notebook may have" in failure_reason(course, "huge")
+    assert "3,072 MiB, more than the 1,024 MiB a submitted notebook may be" in failure_reason(course, "huge")
     assert all(status != "failed" for student, (status, _) in graded.items() if student not in ("doomed", "huge"))
     assert sum(graded["right"][1].values()) == 100
     assert grown < 512 << 20, f"the coordinator grew by {grown >> 20} MiB"
     assert [name for name, process in cluster.processes.items() if process.poll() is None] == alive
+
+
+def test_a_notebook_of_outputs_travels_to_dask_without_them(cluster, tmp_path):
+    """A solved notebook with 200 MB of printed rows earns full marks on Dask; the coordinator
+    sends the worker the notebook without its outputs (it never holds the file), and the ledger
+    keeps the submitted file's SHA-256, so the next run grades nothing again."""
+    course = make_course(tmp_path / "course")
+    submit(course, "right", solved_notebook())
+    printed = write_with_outputs(solved_notebook(), submit(course, "printed", solved_notebook()) / f"{ASSIGNMENT}.ipynb",
+                                 200 << 20)
+    grade = "main(['--course', sys.argv[1], 'grade', sys.argv[2], '--dask-scheduler', sys.argv[3], '--no-progress'], " \
+            "standalone_mode=False)"
+    grown, printed_lines = peak_growth(f"import sys\nfrom autograder.cli import main\n# measured\n{grade}",
+                                       course, ASSIGNMENT, cluster.address)
+    assert "2 graded in this run, 0 failed" in " ".join(printed_lines)
+    graded = grades(course)
+    assert sum(graded["printed"][1].values()) == sum(graded["right"][1].values()) == 100
+    with open(printed, "rb") as handle:
+        assert ledger_entry(course, "printed")["submission_sha256"] == hashlib.file_digest(handle, "sha256").hexdigest()
+    assert grown < 100 << 20, f"the coordinator's peak grew by {grown >> 20} MiB for a {printed.stat().st_size >> 20} MiB file"
+    again = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--dask-scheduler", cluster.address,
+                                      "--no-progress"])
+    assert "2 already graded (unchanged since)" in again.output and "0 graded in this run" in again.output
