@@ -16,8 +16,22 @@ from .grade.store import Ledger
 from .sandbox.policy import SandboxUnavailable, check_available
 from .gradescope import build_zip
 from .report import write_report
+from .untrusted import printable
 
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+class Refusal(click.ClickException):
+    """The command cannot go on; its message may quote a download or a submission, shown inert."""
+
+    def format_message(self):
+        return printable(self.message)
+
+
+def say(line):
+    """Print one line: student ids, file names, reasons and warnings in it are a submission's or
+    a download's, so its control characters are shown as escapes, never obeyed."""
+    click.echo(printable(line))
 
 
 def parse_size(text):
@@ -37,7 +51,7 @@ def main(context, course_dir):
     try:
         context.obj = Course.open(course_dir)
     except CourseError as error:
-        raise click.ClickException(str(error)) from None
+        raise Refusal(str(error)) from None
 
 
 @main.command()
@@ -51,14 +65,16 @@ def collect(course, path, assignment, pattern):
     try:
         entries = collecting.collect(course, assignment, path, pattern)
     except CourseError as error:
-        raise click.ClickException(str(error)) from None
+        raise Refusal(str(error)) from None
     for status in (collecting.IMPORTED, collecting.SUPERSEDED, collecting.REJECTED):
         chosen = [e for e in entries if e.status == status]
-        click.echo(f"{len(chosen):4d} {status}")
+        say(f"{len(chosen):4d} {status}")
         if status == collecting.REJECTED:
             for entry in chosen:
-                click.echo(f"       {entry.file}: {entry.reason}")
-    click.echo(f"manifest: {collecting.manifest_path(course, assignment)}")
+                say(f"       {entry.file}: {entry.reason}")
+    for twins in collecting.case_twins(course, assignment, entries):
+        say(f"warning: student ids {' and '.join(twins)} differ only in case; {collecting.CASE_TWINS_NOTE}")
+    say(f"manifest: {collecting.manifest_path(course, assignment)}")
 
 
 @main.command()
@@ -88,37 +104,37 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
         try:
             check_available()
         except SandboxUnavailable as error:
-            raise click.ClickException(f"{error}. Grade without it only if you accept that students' code "
-                                       "can reach this machine: --no-sandbox") from None
+            raise Refusal(f"{error}. Grade without it only if you accept that students' code "
+                          "can reach this machine: --no-sandbox") from None
     tampered = Ledger(course, assignment).tampered()
     if tampered:
-        click.echo(f"warning: the stored results of {', '.join(tampered)} were changed outside the autograder "
-                   "(their signature does not match); they are graded again")
+        say(f"warning: the stored results of {', '.join(tampered)} were changed outside the autograder "
+            "(their signature does not match); they are graded again")
     try:
         results, skipped = grade_assignment(course, assignment, students, jobs, force, timeout,
                                             parse_size(memory_limit), progress=not no_progress,
                                             sandbox=not no_sandbox, warm=not cold_kernels, scheduler=scheduler)
     except CourseError as error:
-        raise click.ClickException(str(error)) from None
+        raise Refusal(str(error)) from None
     if no_sandbox:
-        click.echo("warning: graded WITHOUT the sandbox (--no-sandbox); the results record it")
+        say("warning: graded WITHOUT the sandbox (--no-sandbox); the results record it")
     if skipped:
-        click.echo(f"{len(skipped)} already graded (unchanged since), not graded again; --force regrades")
+        say(f"{len(skipped)} already graded (unchanged since), not graded again; --force regrades")
     for result in sorted(results, key=lambda r: r.student):
         line = f"{result.student:30s} {result.status:22s} {result.total:6.1f}  {result.seconds:6.1f} s"
         if result.reason:
             line += f"  {result.reason}"
-        click.echo(line)
+        say(line)
         for warning in result.warnings:
-            click.echo(f"{'':32s}warning: {warning}")
+            say(f"{'':32s}warning: {warning}")
     failed = sum(r.status == "failed" for r in results)
-    click.echo(f"{len(results)} graded in this run, {failed} failed")
+    say(f"{len(results)} graded in this run, {failed} failed")
 
 
 def _graded(course, assignment):
     results = course.root / ".autograder" / assignment / "results"
     if not results.is_dir() or not any(results.glob("*.json")):
-        raise click.ClickException(f"nothing of {assignment} is graded yet: run `autograder grade {assignment}` first")
+        raise Refusal(f"nothing of {assignment} is graded yet: run `autograder grade {assignment}` first")
 
 
 @main.command()
@@ -128,7 +144,7 @@ def feedback(course, assignment):
     """Write one feedback page per student into feedback/."""
     _graded(course, assignment)
     paths = write_feedback(course, assignment)
-    click.echo(f"{len(paths)} feedback pages in {course.root / 'feedback'}")
+    say(f"{len(paths)} feedback pages in {course.root / 'feedback'}")
 
 
 @main.command()
@@ -140,7 +156,8 @@ def export(course, assignment, out):
     """Write grades.csv and a Gradescope-style results.json per student."""
     _graded(course, assignment)
     folder = export_grades(course, assignment, out)
-    click.echo(f"grades: {folder / 'grades.csv'}\nper-student results: {folder / 'results'}")
+    say(f"grades: {folder / 'grades.csv'}")
+    say(f"per-student results: {folder / 'results'}")
 
 
 @main.command()
@@ -149,7 +166,7 @@ def export(course, assignment, out):
 def report(course, assignment):
     """Write the instructor's report on the class (one HTML page)."""
     _graded(course, assignment)
-    click.echo(f"report: {write_report(course, assignment)}")
+    say(f"report: {write_report(course, assignment)}")
 
 
 @main.command()
@@ -161,7 +178,7 @@ def gradescope(course, assignment, out):
     """Build a Gradescope autograder zip (setup.sh, run_autograder) for ASSIGNMENT."""
     course.notebook_name(assignment)
     path = build_zip(course, assignment, out or course.root / "exports" / assignment / "gradescope-autograder.zip")
-    click.echo(f"Gradescope autograder: {path}")
+    say(f"Gradescope autograder: {path}")
 
 
 if __name__ == "__main__":

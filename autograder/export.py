@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from .checks import GRADED_FUNCTIONS
 from .grade.store import atomic_write
 from .results import student_views
+from .untrusted import csv_row
 
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                     "raw_score", "late_submission_penalty", "score", "max_score"]
@@ -26,11 +27,14 @@ def gradescope_results(view):
                  for t in own]
         tests.append({"name": function, "number": str(number), "score": score, "max_score": max_score,
                       "status": "passed" if score >= max_score else "failed",
-                      "output": "\n".join(lines), "visibility": "visible"})
+                      "output": "\n".join(lines), "output_format": "text", "visibility": "visible"})
     notes = ([f"This submission could not be graded: {view.reason}."] if view.status == "failed" else []) + \
         [f"Note: {warning}." for warning in view.warnings]
+    # Gradescope's default format lets some HTML through, and messages quote what a notebook raised:
+    # plain text everywhere, so that nothing of a submission is rendered as markup.
     return {"score": sum(t["score"] for t in tests), "execution_time": round(view.seconds, 1),
-            "output": "\n".join(notes), "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+            "output": "\n".join(notes), "output_format": "text", "test_output_format": "text",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
 def grades_csv(course, assignment, views):
@@ -51,8 +55,8 @@ def grades_csv(course, assignment, views):
                 row = ["", student.id, student.last_name, student.first_name, student.email, 0.0, 0.0, 0.0]
             view = by_student.get(student.id)
             functions = [view.function_score(f)[0] if view else "" for f in GRADED_FUNCTIONS]
-            writer.writerow([assignment, record.duedate, *row, record.max_score, *functions,
-                             view.status if view else "not submitted"])
+            writer.writerow(csv_row([assignment, record.duedate, *row, record.max_score, *functions,
+                                     view.status if view else "not submitted"]))
     return output.getvalue()
 
 

@@ -1,15 +1,16 @@
 """autograder collect: an LMS download into submitted/, newest file per student, with a manifest."""
 
 import csv
-import json
 import os
 import shutil
 import zipfile
 
+import nbformat
 import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
+from big_outputs import write_with_outputs
 from course import REPO
 
 NOTEBOOK_TEXT = (REPO / "release" / "optimization_methods" / "optimization_methods.ipynb").read_text()
@@ -129,13 +130,16 @@ def test_a_damaged_zip_entry_is_rejected_and_the_collected_submission_kept(cours
 
 
 def test_a_notebook_of_large_outputs_is_collected_whole(course, tmp_path):
-    """Outputs no longer count against the notebook's size limit: a 50 MB file is imported as it is."""
-    text = json.dumps(dict(json.loads(NOTEBOOK_TEXT), metadata={"filler": "x" * (50 << 20)}))
-    download = lms_zip(tmp_path / "download.zip", {"alice_1_1_optimization_methods.ipynb": (20, text)})
+    """Outputs no longer count against a notebook's size limit: a file of 50 MB of them is imported as it is."""
+    printed = write_with_outputs(nbformat.read(REPO / "release" / "optimization_methods" / "optimization_methods.ipynb",
+                                               as_version=4), tmp_path / "printed.ipynb", 50 << 20)
+    download = tmp_path / "download.zip"
+    with zipfile.ZipFile(download, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(printed, "alice_1_1_optimization_methods.ipynb")
     result = run(course, "collect", str(download))
     assert result.exit_code == 0 and "   1 imported" in result.output, result.output
     copied = course / "submitted" / "alice" / "optimization_methods" / "optimization_methods.ipynb"
-    assert copied.read_text() == text
+    assert copied.read_bytes() == printed.read_bytes()
 
 
 def test_student_ids_that_differ_only_in_case_are_flagged(course, tmp_path):
@@ -148,3 +152,26 @@ def test_student_ids_that_differ_only_in_case_are_flagged(course, tmp_path):
     assert rows.keys() == {"DoeJane", "doejane"}
     assert "differs only in case from doejane" in rows["DoeJane"]["reason"]
     assert "differs only in case from DoeJane" in rows["doejane"]["reason"]
+    assert ("warning: student ids DoeJane and doejane differ only in case; they are graded as different students, "
+            "and on a case-insensitive filesystem one would overwrite the other\nmanifest: ") in result.output
+
+
+def test_a_case_twin_of_a_student_collected_before_is_printed_too(course, tmp_path):
+    run(course, "collect", str(lms_zip(tmp_path / "first.zip", {"DoeJane_1_1_optimization_methods.ipynb": (20, "a")})))
+    result = run(course, "collect", str(lms_zip(tmp_path / "late.zip", {"doejane_2_2_optimization_methods.ipynb": (21, "b")})))
+    assert "warning: student ids DoeJane and doejane differ only in case" in result.output
+    alone = run(course, "collect", str(lms_zip(tmp_path / "other.zip", {"carol_3_3_optimization_methods.ipynb": (22, "c")})))
+    assert "differ only in case" not in alone.output  # a warning for the ids this download brought in
+
+
+def test_manifest_cells_that_look_like_formulas_are_text(course, tmp_path):
+    download = lms_zip(tmp_path / "download.zip", {"=1+1__optimization_methods.ipynb": (20, "a"),
+                                                   "@SUM(1)__optimization_methods.ipynb": (20, "b"),
+                                                   "-2__notes.txt": (20, "c")})
+    result = run(course, "collect", str(download), "--pattern", r"(?P<student_id>.+)__(?P<file_id>.+)")
+    assert result.exit_code == 0, result.output
+    with (course / ".autograder" / "optimization_methods" / "collect-manifest.csv").open(newline="") as handle:
+        cells = [row[:2] for row in csv.reader(handle)][1:]
+    assert sorted(cells) == [["'-2__notes.txt", "'-2"], ["'=1+1__optimization_methods.ipynb", "'=1+1"],
+                             ["'@SUM(1)__optimization_methods.ipynb", "'@SUM(1)"]]
+    assert (course / "submitted" / "=1+1" / "optimization_methods" / "optimization_methods.ipynb").read_text() == "a"

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from ..assign.release import nbgrader_environment
 from ..course import CourseError
+from ..untrusted import csv_row
 from .cluster import grade_on_cluster
 from .forkserver import FORK_SERVER_PREFIX, ForkServer
 from .store import Ledger, store
@@ -245,8 +246,9 @@ def record_in_manifest(course, assignment, result):
         writer = csv.writer(handle)
         if new:
             writer.writerow(["graded_at", "student", "status", "total", "sandbox", "submission_sha256"])
-        writer.writerow([datetime.now(timezone.utc).isoformat(timespec="seconds"), result.student, result.status,
-                         f"{result.total:g}", "yes" if result.sandboxed else "no (--no-sandbox)", result.submission_sha256])
+        writer.writerow(csv_row([datetime.now(timezone.utc).isoformat(timespec="seconds"), result.student,
+                                 result.status, f"{result.total:g}", "yes" if result.sandboxed else "no (--no-sandbox)",
+                                 result.submission_sha256]))
 
 
 def status_counts(results):
