@@ -16,19 +16,12 @@ from .reading import SubmissionError, read_json
 
 
 def read_submission(source):
-    """Read a submitted notebook, without its outputs, or raise `SubmissionError`.
+    """The notebook in `source` (bytes or a path, as `read_json` takes it) as version 4, or
+    `SubmissionError`.
 
-    Parameters
-    ----------
-    source : bytes or path-like
-        The file's bytes, or where it is. A file larger than `MAX_FILE_BYTES` is refused unread.
-
-    Returns
-    -------
-    nbformat.NotebookNode
-        The notebook as version 4, read as `read_json` reads it: every output, execution
-        count and widget state dropped, and only the rest counted against `MAX_NOTEBOOK_BYTES`.
-        An nbformat 3 notebook (``worksheets``) is upgraded, as nbformat does.
+    It is read as `read_json` reads it: outputs, execution counts and widget state are dropped
+    and only the rest counts against the size limit. An nbformat 3 notebook (``worksheets``) is
+    upgraded, as nbformat does.
     """
     data = read_json(source)
     if isinstance(data, dict) and data.get("nbformat") == 3 and isinstance(data.get("worksheets"), list):
