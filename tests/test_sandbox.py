@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from autograder.sandbox.policy import Sandbox, check_available
+from autograder.sandbox.launch import sandbox_groups_home
+from autograder.sandbox.policy import CGROUPS_VARIABLE, Sandbox, check_available
 from autograder.grade.task import processes_naming
 from leftovers import TEMPORARY, files_naming
 
@@ -268,3 +269,22 @@ def test_it_works_for_a_user_who_is_not_root(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["denied", "uid 65534 [1, 2]"]
+
+
+def test_the_operator_can_turn_pids_cgroups_off(tmp_path, monkeypatch):
+    """``AUTOGRADER_SANDBOX_CGROUPS=off`` (for hosts where the grader must make no cgroup): the
+    sandbox then has no pids group of its own (RLIMIT_NPROC bounds it, `test_kernel_uid`)."""
+    program = """
+        print([line.strip() for line in open("/proc/self/cgroup") if "sandbox-" in line])
+    """
+    groups = {}
+    for setting in ("", "off"):
+        monkeypatch.setenv(CGROUPS_VARIABLE, setting)
+        folder = tmp_path / (setting or "on")
+        folder.mkdir()
+        code, out, err = run_inside(folder, program, sandbox=Sandbox(memory_bytes=1 << 30))
+        assert code == 0, err
+        groups[setting or "on"] = eval(out)
+    assert groups["off"] == []
+    if sandbox_groups_home() is not None:  # where a pids cgroup can be had, the sandbox is in one
+        assert len(groups["on"]) == 1
