@@ -24,6 +24,15 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
    the grader is root), with an environment made only of the spec's variables; relays SIGINT
    and SIGTERM to it, and exits with its status.
 
+Processes are bounded twice. The pids cgroup, where there is one, caps the whole sandbox.
+RLIMIT_NPROC (the spec's ``processes`` too) binds every uid but root's, and Linux (5.14 and
+later) counts it per user namespace and uid: a kernel with an id of its own has a count of its
+own (a cold kernel in its own namespace, a warm one under its own uid in the warm process's),
+which no other kernel and not the warm process (inside uid 0, exempt) can use up. Where the
+grader is not root, the kernel keeps the grader's uid (no newuidmap or /etc/subuid is used): a
+cold kernel still has a count of its own, but the warm kernels of one warm process share theirs
+with it.
+
 With ``-- zygote`` instead of a program it does steps 0 to 2 only (no pid namespace) and becomes
 the warm-kernel process of `zygote`, which runs steps 2 to 6 for every kernel it forks, with a
 kernel started in-process instead of a program.
