@@ -8,6 +8,7 @@ handlers live) still holds it.
 """
 
 import base64
+from html.parser import HTMLParser
 
 import nbformat
 
@@ -15,6 +16,38 @@ from autograder import samples
 
 MARKER = "kitpwn"
 MARKER_URL = f"http://127.0.0.1:9/{MARKER}"
+
+
+ACTIVE_ELEMENTS = {"script", "style", "iframe", "object", "embed", "svg", "base", "meta", "form", "link", "math"}
+
+
+class _Payloads(HTMLParser):
+    """Where an HTML page still holds `marker` in a place that runs: an attribute, or the
+    content of an active element."""
+
+    def __init__(self, marker):
+        super().__init__(convert_charrefs=True)
+        self.marker, self.found, self.open = marker, [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.found += [f"<{tag} {name}>" for name, value in attrs if value and self.marker in value]
+        if tag in ACTIVE_ELEMENTS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.open:
+            self.open.remove(tag)
+
+    def handle_data(self, data):
+        if self.open and self.marker in data:
+            self.found.append(f"<{self.open[-1]}> {data[:60]}")
+
+
+def live_payloads(html, marker=MARKER):
+    """The places of an HTML page where a payload naming `marker` would still run."""
+    parser = _Payloads(marker)
+    parser.feed(html)
+    return parser.found
 
 
 def pwn(name):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy
 import pytest
 from click.testing import CliRunner
+from nbconvert import HTMLExporter
 
 import autograder
 from autograder.cli import main
@@ -21,6 +22,7 @@ from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
 from autograder.grade.task import processes_naming
 from course import make_course, solved_notebook, submit
+from hostile_content import live_payloads
 from leftovers import files_naming
 
 pytestmark = pytest.mark.slow
@@ -178,3 +180,14 @@ def test_pages_show_hostile_text_as_text(attacked):
         assert "<script>" not in text and "<img src=x" not in text, name
     assert "&lt;script&gt;" in "".join(Path(p).read_text() for p in
                                        (course / "feedback" / "hostile_markup" / ASSIGNMENT).glob("*.html"))
+
+
+def test_the_autograded_notebook_holds_no_script_for_the_instructor(attacked):
+    """What formgrader and JupyterLab would show of the attack's outputs: nothing left that runs
+    (nbconvert's page, its own sanitizer off), the harmless part kept."""
+    path = attacked["course"] / "autograded" / "script_for_the_instructor" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    page, _ = HTMLExporter(template_name="lab").from_filename(str(path))
+    assert live_payloads(page, attacked["marker"]) == []
+    assert "<b>kept</b>" in page
+    assert any("were removed from the autograded notebook" in warning
+               for warning in ledger(attacked["course"], "script_for_the_instructor")["warnings"])

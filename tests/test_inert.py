@@ -13,38 +13,8 @@ from nbconvert import HTMLExporter
 
 from autograder import samples
 from autograder.grade.inert import MakeStudentContentInert, clean_html, inert_markdown
-from hostile_content import MARKER, PIXEL, hostile_notebook, hostile_outputs, honest_notebook, markdown_payloads
-
-ACTIVE_ELEMENTS = {"script", "style", "iframe", "object", "embed", "svg", "base", "meta", "form", "link", "math"}
-
-
-class Payloads(HTMLParser):
-    """Where an HTML page still holds the marker in a place that runs: an attribute, or the
-    content of an active element."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.found, self.open = [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.found += [f"<{tag} {name}>" for name, value in attrs if value and MARKER in value]
-        if tag in ACTIVE_ELEMENTS:
-            self.open.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in self.open:
-            self.open.remove(tag)
-
-    def handle_data(self, data):
-        if self.open and MARKER in data:
-            self.found.append(f"<{self.open[-1]}> {data[:60]}")
-
-
-def payloads_in(html):
-    parser = Payloads()
-    parser.feed(html)
-    return parser.found
-
+from hostile_content import (PIXEL, hostile_notebook, hostile_outputs, honest_notebook, live_payloads,
+                             markdown_payloads)
 
 def text_of(html):
     """The text a browser shows of `html`, character references decoded."""
@@ -71,10 +41,10 @@ def hostile_with_outputs():
 def test_no_payload_survives_in_the_page_nbconvert_makes(template):
     notebook = hostile_with_outputs()
     before, _ = HTMLExporter(template_name=template).from_notebook_node(notebook)
-    assert len(payloads_in(before)) > 20  # the payloads are live before
+    assert len(live_payloads(before)) > 20  # the payloads are live before
     notebook, removed = made_inert(notebook)
     after, _ = HTMLExporter(template_name=template).from_notebook_node(notebook)
-    assert payloads_in(after) == []
+    assert live_payloads(after) == []
     assert "widgets" not in notebook.metadata
     assert removed == ["outputs that could run code where the instructor opens the notebook "
                        "(JavaScript, SVG, widgets, LaTeX) were removed from the autograded notebook",
@@ -106,7 +76,7 @@ def test_honest_content_keeps_its_text_tables_images_and_math():
 @pytest.mark.parametrize("name, source", markdown_payloads())
 def test_each_markdown_payload_is_inert_and_its_text_stays(name, source):
     html = inert_markdown(f"{name} {source}")
-    assert payloads_in(html) == []
+    assert live_payloads(html) == []
     assert html.startswith("<div>\n") and "\n\n" not in html  # one HTML block: nothing after is markdown
     assert name.replace("-", "") in html.replace("-", "")  # the text is still there
 

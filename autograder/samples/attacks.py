@@ -92,6 +92,18 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
 # socket handlers, and the variables they share through their closures.
 HARNESS_CLOSURES = '''
 from tornado.ioloop import IOLoop
+# Outputs that would run script where the instructor opens the autograded notebook (formgrader,
+# JupyterLab), each setting a global named by the marker.
+SCRIPT_FOR_THE_INSTRUCTOR = '''
+from IPython.display import HTML, Javascript, Markdown, display
+display(HTML('<img src=x onerror="window.$marker=1"><b>kept</b>'))
+display(Javascript('window.$marker=2'))
+display({'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg" onload="window.$marker=3"/>'}, raw=True)
+display(Markdown('<script>window.$marker=4</script> [a link](javascript:window.$marker=5)'))
+display({'text/html': '<iframe srcdoc="<script>parent.$marker=6</script>"></iframe>'}, raw=True)
+'''
+
+
 def _cell(function, name):
     return function.__closure__[function.__code__.co_freevars.index(name)]
 _accept = next(h for _, h in IOLoop.current().handlers.values() if getattr(h, "__name__", "") == "accept")
@@ -335,4 +347,7 @@ _send.cell_contents = _also_stray
 ''', earns=100, stopped_by="a call takes the first reply with its own id; the rest are skipped"),
     Attack("hostile_markup", "markup", "solved", answers={"update_parameters_with_gd": MARKUP}, earns=90,
            stopped_by="every page escapes what a submission can influence"),
+    Attack("script_for_the_instructor", "markup", "solved", SCRIPT_FOR_THE_INSTRUCTOR, earns=100,
+           stopped_by="the autograded notebook keeps the text, raster images and cleaned HTML of what a "
+                      "submission shows, nothing that runs (grade/inert.py)"),
 ]
