@@ -88,10 +88,6 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     raise ValueError("<img src=x onerror=alert(1)><script>alert('$marker')</script>")
 '''
 
-# A notebook can reach the harness's functions through the kernel's event loop, which holds its
-# socket handlers, and the variables they share through their closures.
-HARNESS_CLOSURES = '''
-from tornado.ioloop import IOLoop
 # Outputs that would run script where the instructor opens the autograded notebook (formgrader,
 # JupyterLab), each setting a global named by the marker.
 SCRIPT_FOR_THE_INSTRUCTOR = '''
@@ -103,7 +99,10 @@ display(Markdown('<script>window.$marker=4</script> [a link](javascript:window.$
 display({'text/html': '<iframe srcdoc="<script>parent.$marker=6</script>"></iframe>'}, raw=True)
 '''
 
-
+# A notebook can reach the harness's functions through the kernel's event loop, which holds its
+# socket handlers, and the variables they share through their closures.
+HARNESS_CLOSURES = '''
+from tornado.ioloop import IOLoop
 def _cell(function, name):
     return function.__closure__[function.__code__.co_freevars.index(name)]
 _accept = next(h for _, h in IOLoop.current().handlers.values() if getattr(h, "__name__", "") == "accept")
