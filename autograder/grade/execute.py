@@ -34,6 +34,7 @@ from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
 from ..judge.channel import CALL_SOCKET, CallChannel, ChannelClosed
 from ..judge.remote import KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
+from ..sandbox.launch import PROCESSES
 from ..sandbox.policy import Sandbox
 from .warm import KERNEL_ENVIRONMENT, warm_pool
 
@@ -91,7 +92,7 @@ class TrustedExecute(Execute):
 
     sandboxed = Bool(True, help="Start kernels in the grading sandbox.").tag(config=True)
     memory_bytes = Integer(2 << 30, help="Address-space limit of the kernel's processes.").tag(config=True)
-    processes = Integer(64, help="Most processes alive at once in the kernel's sandbox.").tag(config=True)
+    processes = Integer(PROCESSES, help="Most processes alive at once in the kernel's sandbox.").tag(config=True)
     work_bytes = Integer(64 << 20, help="Size of the kernel's writable work folder.").tag(config=True)
     assignment_files = List(Unicode(), help="Released files copied into the kernel's work folder, "
                                              "as 'host path=relative path'.").tag(config=True)
