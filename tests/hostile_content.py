@@ -85,6 +85,11 @@ def markdown_payloads():
         ("md-base", f'<base href="{MARKER_URL}/md-base/">'),
         ("md-remote-image", f"![remote]({MARKER_URL}/md-remote-image)"),
         ("md-math", f"$\\href{{javascript:{js('md-tex')}}}{{x}}$ and $$\\unicode{{x{MARKER}}}$$"),
+        # Line breaks as character references, which nh3 writes out as the characters: each would
+        # end the HTML block the step stores, and what follows would be markdown again.
+        ("md-block-ended", f"<p>x&#13;&#13;[cr](javascript:{MARKER}) ![cr]({MARKER_URL}/md-cr)</p>"
+         f"<p>y&#10;&#12;&#10;[ff](javascript:{MARKER}) ![ff]({MARKER_URL}/md-ff)</p>"
+         f"<p>z&#11;&#11;&#x2028;&#x2028;[vt](javascript:{MARKER})</p>"),
         ("md-attachment", "![svg attachment](attachment:kitpwn.svg)"),
     ]
 

@@ -34,6 +34,9 @@ DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]
 # student's math they are shown as text instead.
 ACTIVE_TEX = re.compile(r"\\(href|url|class|cssId|style|unicode|require|html|data)\b")
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# White space a markdown parser may read as a line break or a blank line (\r, \f, \v, \x85,
+# \u2028 …; nh3 writes out what a character reference like &#13; stands for): kept as references.
+ODD_SPACE = re.compile(r"[^\S \t\n]")
 CELL_TAG = re.compile(r"[\w-]+")  # a cell tag that is a word: renderers turn tags into CSS classes
 
 
@@ -55,6 +58,7 @@ def clean_html(html):
 def _one_html_block(html):
     """`html` as a single markdown HTML block: no blank line ends it early (a newline kept in a
     ``<pre>`` as a character reference), so nothing after one is read as markdown."""
+    html = ODD_SPACE.sub(lambda match: f"&#{ord(match.group())};", html)
     while BLANK_LINE.search(html):
         html = BLANK_LINE.sub("\n&#10;", html)
     return f"<div>\n{html.strip()}\n</div>" if html.strip() else ""
