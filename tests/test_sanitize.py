@@ -228,3 +228,9 @@ def test_strings_are_handed_to_the_parser_whole_and_unchanged():
             assert b"".join(pieces) == text
             for piece in pieces:
                 assert _CLOSED_STRINGS.fullmatch(piece), (text, size, piece)
+
+
+def test_a_file_that_is_not_utf_8_is_refused_as_not_a_notebook():
+    """yajl fails on a lone surrogate in UTF-8 with a decoding error, not a JSON one; a refusal all the same."""
+    with pytest.raises(SubmissionError, match="not even JSON"):
+        read_submission(b'{"cells": [], "metadata": {"a": "\xed\xa0\x80"}}')

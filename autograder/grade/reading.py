@@ -163,7 +163,7 @@ def _events(pieces):
             yield from events
             del events[:]
         parser.close()
-    except ijson.JSONError:
+    except (ijson.JSONError, UnicodeDecodeError):  # yajl decodes the strings it passes on
         raise SubmissionError(NOT_JSON) from None
     yield from events
 
