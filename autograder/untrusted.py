@@ -6,22 +6,29 @@ screen or forge a line (ESC sequences, a newline), and a bidi override could sho
 what is there; in a spreadsheet a cell that starts like a formula is run as one.
 """
 
-import re
+import unicodedata
 
-# C0 and C1 controls (ESC, newline and tab included: one field must stay on its line), DEL, the
-# bidi marks, embeddings, overrides and isolates, and the Unicode line and paragraph separators.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control (Cc: C0 and C1, ESC, newline and tab included: one field must stay on its line), format
+# (Cf: bidi marks, embeddings, overrides and isolates, zero-width characters), lone surrogates (Cs:
+# a terminal cannot even encode one) and the Unicode line and paragraph separators (Zl, Zp).
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _escape(match):
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+def _escape(character):
+    code = ord(character)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _is_unprintable(character):
+    return unicodedata.category(character) in _UNPRINTABLE_CATEGORIES
 
 
 def printable(text):
-    """`text` with every control and bidi-formatting character shown as an escape.
+    """`text` with every control, formatting, surrogate and line-separator character shown as an escape.
 
     Parameters
     ----------
@@ -34,7 +41,10 @@ def printable(text):
         The same text on one line, each such character replaced by ``\\x1b``, ``\\u202e`` and so
         on, so that a terminal shows it instead of obeying it.
     """
-    return _UNPRINTABLE.sub(_escape, str(text))
+    text = str(text)
+    if text.isprintable():  # the common case, in C: isprintable is False for every category above
+        return text
+    return "".join(_escape(character) if _is_unprintable(character) else character for character in text)
 
 
 def csv_cell(value):

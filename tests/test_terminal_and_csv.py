@@ -31,7 +31,11 @@ RAISES = f"def initialize_velocity(parameters):\n    raise ValueError({HOSTILE +
     ("a\x1b[2Jb", "a\\x1b[2Jb"),
     ("two\nlines\r\tand\x00\x7f\x9b", "two\\x0alines\\x0d\\x09and\\x00\\x7f\\x9b"),
     ("\u202eevil\u202c \u2066x\u2069 \u200f", "\\u202eevil\\u202c \\u2066x\\u2069 \\u200f"),
-    ("café ✓ ✗ 数学 ε", "café ✓ ✗ 数学 ε"),
+    # Zero-width characters and a tag character (Cf), a lone surrogate (Cs: a terminal could not
+    # even encode it) and the line and paragraph separators.
+    ("a\u200bb\u2060c\ufeff\U000e0041", "a\\u200bb\\u2060c\\ufeff\\U000e0041"),
+    ("x\udc80y \u2028\u2029", "x\\udc80y \\u2028\\u2029"),
+    ("café ✓ ✗ 数学 ε \u00a0", "café ✓ ✗ 数学 ε \u00a0"),
 ])
 def test_printable_shows_control_and_bidi_characters_as_escapes(text, shown):
     assert printable(text) == shown
