@@ -57,31 +57,31 @@ def test_a_notebook_of_50_mb_of_outputs_is_collected_and_graded_in_full(tmp_path
 
 
 @pytest.fixture(scope="module")
-def printed_200_mb(tmp_path_factory):
-    path = outputs_only(tmp_path_factory.mktemp("big") / "printed.ipynb", 200 << 20)
-    assert path.stat().st_size > 200 << 20
+def printed_64_mb(tmp_path_factory):
+    path = outputs_only(tmp_path_factory.mktemp("big") / "printed.ipynb", 64 << 20)
+    assert path.stat().st_size > 64 << 20
     return path
 
 
-def test_reading_a_200_mb_notebook_of_outputs_takes_little_memory(printed_200_mb):
+def test_reading_a_64_mb_notebook_of_outputs_takes_little_memory(printed_64_mb):
     grown, printed = peak_growth("import sys\nfrom autograder.grade.sanitize import read_submission\n# measured\n"
                                  "notebook = read_submission(sys.argv[1])\n"
                                  "print(len(notebook.cells), sum(len(c.get('outputs', [])) for c in notebook.cells))",
-                                 printed_200_mb)
+                                 printed_64_mb)
     assert printed == ["2", "0"]
     assert grown < 48 << 20, f"reading grew the peak by {grown >> 20} MiB"
 
 
-def test_collecting_a_200_mb_notebook_takes_little_memory(printed_200_mb, tmp_path):
+def test_collecting_a_64_mb_notebook_takes_little_memory(printed_64_mb, tmp_path):
     course = tmp_path / "course"
     shutil.copytree(REPO / "release", course / "release")
     shutil.copyfile(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
     download = tmp_path / "download"
     download.mkdir()
-    (download / "alice_1_1_optimization_methods.ipynb").symlink_to(printed_200_mb)
+    (download / "alice_1_1_optimization_methods.ipynb").symlink_to(printed_64_mb)
     grown, printed = peak_growth("import sys\nfrom autograder.cli import main\n# measured\n"
                                  "main(['--course', sys.argv[1], 'collect', sys.argv[2]], standalone_mode=False)",
                                  course, download)
     assert "1" in printed and "imported" in printed, printed
-    assert sha256(course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb") == sha256(printed_200_mb)
+    assert sha256(course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb") == sha256(printed_64_mb)
     assert grown < 48 << 20, f"collecting grew the peak by {grown >> 20} MiB"
