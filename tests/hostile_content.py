@@ -142,7 +142,10 @@ def hostile_notebook():
     raw.metadata["raw_mimetype"] = "text/html"
     code = nbformat.v4.new_code_cell(output_payloads())
     code.metadata["tags"] = [f'x" onmouseover="{pwn("tag")}']
-    notebook.cells[imports + 1:imports + 1] = added + [raw, code]
+    added[0]["id"] = f'x" onmouseover="{pwn("cell-id")}'  # nbformat refuses the id: nbconvert would too
+    # From here on the kernel reports execution counts that are not whole numbers (nbformat refuses them).
+    counts = nbformat.v4.new_code_cell("get_ipython().execution_count = 0.5")
+    notebook.cells[imports + 1:imports + 1] = added + [raw, code, counts]
     answer = next(cell for cell in notebook.cells
                   if cell.metadata.get("nbgrader", {}).get("grade_id") == "update_parameters_with_gd")
     answer.source += ANSWER_OUTPUT
@@ -151,13 +154,19 @@ def hostile_notebook():
     return notebook
 
 
+# A student's notes: formulas with <, > and & (which HTML escapes and TeX must not see escaped), a
+# heading, a table, a path in code and a code block with a blank line.
+NOTE = ("## Notes\n\n**My notes.** The step is $\\alpha \\cdot v$ with $0 < \\beta < 1$, and "
+        "$$\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix} > 0$$\n\n"
+        "| rate | cost |\n|---|---|\n| 0.1 | 0.5 |\n\nSaved in `C:\\data`:\n\n```python\nif a < b:\n\n    pass\n```")
+
+
 def honest_notebook():
     """The solved notebook with a markdown note, a table, an image and a figure of the student's own."""
     notebook = samples.solved_notebook()
     imports = next(i for i, cell in enumerate(notebook.cells)
                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
-    note = nbformat.v4.new_markdown_cell("**My notes.** The step is $\\alpha \\cdot v$, and:\n\n"
-                                         "| rate | cost |\n|---|---|\n| 0.1 | 0.5 |\n\n```python\nif a < b:\n\n    pass\n```")
+    note = nbformat.v4.new_markdown_cell(NOTE)
     shown = nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
                                       "from IPython.display import HTML, display\n"
                                       f"display(HTML({HONEST_TABLE!r}))\n"

@@ -41,7 +41,10 @@ def hostile_with_outputs():
 @pytest.mark.parametrize("template", ["lab", "classic"])
 def test_no_payload_survives_in_the_page_nbconvert_makes(template):
     notebook = hostile_with_outputs()
-    before, _ = HTMLExporter(template_name=template).from_notebook_node(notebook)
+    shown = nbformat.from_dict(notebook)
+    for index, cell in enumerate(shown.cells):
+        cell.id = f"cell-{index}"  # nbconvert would refuse the hostile id, and show nothing at all
+    before, _ = HTMLExporter(template_name=template).from_notebook_node(shown)
     assert len(live_payloads(before)) > 20  # the payloads are live before
     notebook, removed = made_inert(notebook)
     after, _ = HTMLExporter(template_name=template).from_notebook_node(notebook)
@@ -62,7 +65,8 @@ def test_the_release_markdown_is_left_word_for_word():
 def test_honest_content_keeps_its_text_tables_images_and_math():
     notebook, removed = made_inert(honest_notebook())
     note = next(cell.source for cell in notebook.cells if "My notes." in cell.source)
-    assert "<strong>My notes.</strong>" in note and "$\\alpha \\cdot v$" in note
+    assert "<strong>My notes.</strong>" in note and "$\\alpha \\cdot v$" in note and "$0 \\lt  \\beta \\lt  1$" in note
+    assert "<h2>Notes</h2>" in note and "<code>C:\\data</code>" in note
     assert "<td>0.1</td>" in note.replace("\n", "").replace(" ", "")
     assert "if a < b:\n\n    pass" in text_of(note)  # the code block, its blank line kept
     html = clean_html('<table class="dataframe"><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>'

@@ -45,6 +45,24 @@ MARKED_ATTRIBUTES = """marker => {
 }"""
 
 
+# A control payload of the test's own, added last: once its error handler has run (a broken image
+# fails after the page's own broken images, which are requested before it), and two frames have
+# been drawn, every handler a payload of the page set has had its turn.
+CONTROL = """() => new Promise(done => {
+    const image = new Image();
+    image.onerror = () => requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+    image.src = 'control-' + Math.random();
+    document.body.appendChild(image);
+    setTimeout(() => done(false), 10000);
+})"""
+
+
+def settle(page):
+    """Wait until `page` has loaded, made no request for half a second, and run the control payload."""
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(CONTROL), "the control payload's handler did not run: the page runs no handler at all"
+
+
 class Witness:
     """A browser context as the instructor's, and what payloads of its pages would leave if any
     ran: requests naming the marker, dialogs, and the marker's global flag in each frame."""
@@ -61,7 +79,8 @@ class Witness:
 
     def ran(self):
         """Names of the payloads that ran, by every trace they leave."""
-        self.context.pages[0].wait_for_timeout(1500)  # handlers of images and frames fire after load
+        for page in self.context.pages:
+            settle(page)
         flags = []
         for frame in (frame for page in self.context.pages for frame in page.frames):
             try:
@@ -152,8 +171,10 @@ def test_formgrader_still_shows_the_honest_figures_table_and_text(graded, instru
 
 def test_formgrader_sanitizes_outputs_that_were_not_made_inert(graded, instructor):
     """The second wall: the course's ``c.HTMLExporter.sanitize_html`` reaches formgrader."""
-    _page, witness = open_in_formgrader(instructor, graded, "unsanitized")
+    page, witness = open_in_formgrader(instructor, graded, "unsanitized")
     try:
+        assert "update_parameters_with_gd" in page.inner_text("body")  # the submission is on the page
+        assert "outputs as a kernel gave them" in page.inner_text("body")
         assert witness.ran() == []
     finally:
         witness.close()
@@ -181,6 +202,11 @@ def test_jupyterlab_runs_nothing_a_student_wrote_even_trusted(graded, instructor
         if student == "honest":
             assert any(width > 100 and height > 100 for view in views for width, height in view.images)
             assert any("optimizer" in view.output_text and "0.94" in view.output_text for view in views)
+            note = next(view for view in views if "My notes." in view.text)
+            assert note.math == 3, note  # every formula typeset, from the TeX the student wrote
+            assert notebook.page.locator("mjx-merror").count() == 0
+            assert "C:\\data" in note.text
+            assert not [shown for shown in ("&lt;", "&amp;", "\\lt", "\\backslash") if shown in note.text], note.text
     finally:
         witness.close()
 
