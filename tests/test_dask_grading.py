@@ -181,3 +181,36 @@ def test_a_notebook_of_outputs_travels_to_dask_without_them(cluster, tmp_path):
     again = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--dask-scheduler", cluster.address,
                                       "--no-progress"])
     assert "2 already graded (unchanged since)" in again.output and "0 graded in this run" in again.output
+
+
+def test_the_coordinator_sends_notebooks_only_as_far_ahead_as_its_budget(cluster, tmp_path, monkeypatch):
+    """With room for one notebook in flight, the scheduler never holds a class's worth of
+    gradings (and of notebooks) at once: the next one is sent when a result is in."""
+    from distributed import Client
+
+    from autograder.grade import cluster as on_cluster
+
+    course = make_course(tmp_path / "course")
+    for number in range(4):
+        submit(course, f"student{number}", solved_notebook())
+    monkeypatch.setattr(on_cluster, "IN_FLIGHT_BYTES", 1)
+    most, grading = [0], threading.Event()
+
+    def count_gradings_on_the_scheduler():
+        with Client(cluster.address, timeout=20) as watcher:
+            while not grading.is_set():
+                held = watcher.run_on_scheduler(
+                    lambda dask_scheduler: sum(str(key).startswith("grade-") for key in dask_scheduler.tasks))
+                most[0] = max(most[0], held)
+                time.sleep(0.05)
+
+    watcher = threading.Thread(target=count_gradings_on_the_scheduler)
+    watcher.start()
+    try:
+        run = CliRunner().invoke(main, ["--course", str(course), "grade", ASSIGNMENT, "--dask-scheduler",
+                                        cluster.address, "--no-progress"])
+    finally:
+        grading.set()
+        watcher.join()
+    assert run.exit_code == 0 and "4 graded in this run, 0 failed" in run.output, run.output
+    assert 1 <= most[0] <= 2, f"the scheduler held {most[0]} gradings at once"

@@ -6,7 +6,8 @@ filesystem with the workers. On a Dask worker a task is graded exactly as locall
 worker process of the kit's own (`batch.Worker`, forked from a fork server that lives as long as
 the Dask worker), in the sandbox, under the task's time and memory limits, so a submission that
 kills its grading process fails only itself and the Dask worker lives on. Results come back as
-JSON; the coordinator alone stores them, as they complete. A Dask worker lost mid-task has its
+JSON; the coordinator alone stores them, as they complete. It sends notebooks ahead of their
+results only up to `IN_FLIGHT_BYTES`, so that its memory does not grow with the class. A Dask worker lost mid-task has its
 tasks run elsewhere by the scheduler; each result is stored once.
 """
 
@@ -24,6 +25,9 @@ from .bundle import GRADEBOOK, make_bundle, unpacked
 from .sanitize import SubmissionError, read_submission
 from .task import FAILED, Result, Task, fingerprint, run_task, submission_path
 
+# The notebooks sent and not yet graded, which the client keeps until their results are in: a
+# class's worth at once would hold every notebook of it in the coordinator's memory.
+IN_FLIGHT_BYTES = 256 << 20
 _local = threading.local()
 _sandbox_checked = {}
 
@@ -119,7 +123,7 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
         # A task whose value is the bundle, not scattered data: a worker fetches it once from
         # whichever worker holds it, and when every holder is lost the scheduler makes it again.
         bundle = client.submit(bundle_bytes, data, key=f"assignment-bundle-{key}", pure=True)
-        futures = {}
+        sent, in_flight = as_completed(), {}
         for task in tasks:
             try:
                 notebook = submission_bytes(task)
@@ -128,17 +132,25 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
                 keep(result)
                 yield result
                 continue
+            while in_flight and sum(size for *_, size in in_flight.values()) + len(notebook or b"") > IN_FLIGHT_BYTES:
+                yield _stored(next(sent), in_flight, keep)
             fields = {k: v for k, v in asdict(task).items() if k not in ("course", "gradebook")}
             future = client.submit(grade_on_worker, key, bundle, fields, notebook, pure=False,
                                    key=f"grade-{task.student}-{os.urandom(4).hex()}")
-            futures[future] = task, fingerprint(submission_path(task))
-        for future in as_completed(futures):  # each future once, however often its task ran
-            task, submitted = futures[future]
-            try:
-                result = Result.from_json(future.result())
-                result.submission_sha256 = submitted  # the worker saw the notebook without its outputs
-            except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
-                result = Result(task.student, FAILED, reason=f"the Dask cluster could not grade it: "
-                                                             f"{type(error).__name__}: {error}"[:300])
-            keep(result)
-            yield result
+            in_flight[future] = task, fingerprint(submission_path(task)), len(notebook or b"")
+            sent.add(future)
+        for future in sent:  # each future once, however often its task ran
+            yield _stored(future, in_flight, keep)
+
+
+def _stored(future, in_flight, keep):
+    """The result of a finished grading `future`, kept; the future and its notebook let go."""
+    task, submitted, _size = in_flight.pop(future)
+    try:
+        result = Result.from_json(future.result())
+        result.submission_sha256 = submitted  # the worker saw the notebook without its outputs
+    except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
+        result = Result(task.student, FAILED, reason=f"the Dask cluster could not grade it: "
+                                                     f"{type(error).__name__}: {error}"[:300])
+    keep(result)
+    return result
