@@ -1,8 +1,19 @@
 """A root grader's kernels run under a uid of their own: file permissions and RLIMIT_NPROC bind
-them even where Landlock would allow, and where no cgroup is to be had."""
+them even where Landlock would allow, and where no cgroup is to be had. A pids cgroup v2 group is
+used only where it is really delegated to the grader.
+
+The tests run as root; the grader that is not root is a temporary account, made and removed here.
+"""
 
 import asyncio
+import json
 import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -13,7 +24,8 @@ from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from test_sandbox import run_inside
 
-pytestmark = pytest.mark.skipif(not kernel_ids_mappable(), reason="the grader is not root: the kernel keeps its uid")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not kernel_ids_mappable(),
+                                reason="needs a root grader with the kernel ids (it also makes the graders that are not)")
 
 # Forks until the sandbox refuses, each child waiting; prints how many, why it stopped, and its uid.
 FORK_BOMB = """
@@ -221,3 +233,143 @@ def test_the_kernel_cannot_change_the_mode_or_times_of_root_files(tmp_path):
     assert code == 0, err
     assert "changed" not in out and out.count("refused") == 4, out
     assert [(os.stat(p).st_mode, os.stat(p).st_mtime_ns) for p in paths] == before
+
+
+# --- a grader that is not root ---
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SANDBOX_CODE = str(REPOSITORY / "autograder" / "sandbox")
+SUBORDINATE_START, SUBORDINATE_COUNT = 0x60000000, 65536  # below the root grader's kernel ids, used by no account
+
+
+def needed(*tools):
+    """Skip (fail in CI, whose .ci/run installs them) unless every tool in `tools` is on PATH."""
+    missing = [tool for tool in tools if not shutil.which(tool)]
+    if missing:
+        reason = f"needs {', '.join(missing)} (Debian: apt-get install uidmap for newuidmap, newgidmap)"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+
+
+class Grader:
+    """A temporary account that grades: `name`, `uid`, `gid` and a 0700 `home` of its own."""
+
+    def __init__(self, name, home):
+        entry = pwd.getpwnam(name)
+        self.name, self.uid, self.gid, self.home = name, entry.pw_uid, entry.pw_gid, home
+
+
+@pytest.fixture(scope="module")
+def grader():
+    needed("useradd", "userdel", "setpriv")
+    uid = next(n for n in range(61000, 62000) if not any(e.pw_uid == n for e in pwd.getpwall()))
+    name = f"kit-grader-{uid}"
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--uid", str(uid),
+                    "--shell", "/usr/sbin/nologin", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name],
+                   check=True, capture_output=True)
+    home = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    try:
+        account = Grader(name, home)
+        os.chown(home, account.uid, account.gid)
+        yield account
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+    assert name not in {e.pw_name for e in pwd.getpwall()}
+
+
+# --- which cgroup v2 groups are delegated ---
+
+# As root, in a mount namespace of its own: a private cgroup2 mount, and under it real groups:
+# plain, marked (trusted.delegate, user.delegate, as systemd's Delegate=yes), and given to the
+# grader (folder and files, or the folder alone). Each is judged by launch.cgroup_v2_delegated
+# as root and as the grader; then a process placed in the plain and the marked group, with the
+# cgroup v1 pids controller read-only, says where sandboxes' pids groups would go.
+CGROUP_DECISIONS = """
+import json, os, subprocess, sys, tempfile, time
+sys.path.insert(0, {sandbox!r})
+import launch
+uid, gid = {uid}, {gid}
+launch._check(launch.LIBC.unshare(launch.CLONE_NEWNS), "unshare")
+launch._mount(None, "/", None, launch.MS_REC | launch.MS_PRIVATE, None)
+point = tempfile.mkdtemp(prefix="kit-cgroup2-")
+launch._mount("none", point, "cgroup2", 0, None)
+top = os.path.join(point, f"kit-test-{{os.getpid()}}")
+names = ("plain", "trusted", "user", "owned", "owned-folder-only")
+groups = {{name: os.path.join(top, name) for name in names}}
+os.mkdir(top)
+if "pids" in open(os.path.join(top, "cgroup.controllers")).read().split():
+    open(os.path.join(top, "cgroup.subtree_control"), "w").write("+pids")  # a cgroup v2 host: let them have it
+for path in groups.values():
+    os.mkdir(path)
+os.setxattr(groups["trusted"], "trusted.delegate", b"1")
+os.setxattr(groups["user"], "user.delegate", b"1")
+for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+    os.chown(os.path.join(groups["owned"], name), uid, gid)
+os.chown(groups["owned-folder-only"], uid, gid)
+judged = [("root", point), *groups.items()]
+JUDGE = ("import json, sys; sys.path.insert(0, {sandbox!r}); import launch; "
+         "print(json.dumps({{n: launch.cgroup_v2_delegated(p) for n, p in json.loads(sys.argv[1])}}))")
+PLACED = ("import json, os, sys; sys.path.insert(0, {sandbox!r}); import launch; "
+          "open(os.path.join(sys.argv[1], 'cgroup.procs'), 'w').write(str(os.getpid())); "
+          "print(json.dumps([*launch.locate_sandbox_groups(), launch.process_bound(), "
+          "launch.join_pids_cgroup({{'processes': 8}})]))")
+try:
+    found = {{"cgroup v1": os.path.isdir(launch.V1_PIDS),
+             "as root": {{name: launch.cgroup_v2_delegated(path) for name, path in judged}},
+             "writable, as root": {{name: os.access(os.path.join(path, "cgroup.procs"), os.W_OK) for name, path in judged}},
+             "as the grader": json.loads(subprocess.run(
+                 ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", sys.executable, "-I", "-c",
+                  JUDGE, json.dumps(judged)], capture_output=True, text=True, check=True).stdout)}}
+    if found["cgroup v1"]:  # read-only here, so that the sandbox looks for a cgroup v2 group
+        launch._mount(None, launch.V1_PIDS, None, launch.MS_REMOUNT | launch.MS_BIND | launch.MS_RDONLY
+                      | launch.MS_NOSUID | launch.MS_NODEV | launch.MS_NOEXEC, None)
+    found["placed"] = {{name: json.loads(subprocess.run([sys.executable, "-I", "-c", PLACED, groups[name]],
+                                                        capture_output=True, text=True, check=True).stdout)
+                        for name in ("plain", "trusted")}}
+    found["made in plain"] = [name for name in os.listdir(groups["plain"])
+                              if os.path.isdir(os.path.join(groups["plain"], name))]
+    found["groups"] = groups
+    print(json.dumps(found))
+finally:
+    for path in [parent for parent, _names, _files in os.walk(top, topdown=False)]:  # the groups, deepest first
+        for _attempt in range(50):
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+    launch.LIBC.umount2(point.encode(), 0)
+    os.rmdir(point)
+"""
+
+
+def test_a_cgroup_v2_group_is_used_only_where_it_is_really_delegated(grader):
+    """On a real cgroup2 mount: for root, write access says nothing (it may write the root group
+    and any group systemd manages), so only the delegate mark (trusted.delegate or user.delegate,
+    as systemd's Delegate=yes sets) counts; for another uid, owning the folder with its
+    cgroup.procs, cgroup.subtree_control and cgroup.threads does, the folder alone does not. A
+    root grader placed in a plain group makes no pids group there, and says why its bound is
+    RLIMIT_NPROC on the kernel's own uid; placed in a marked group it goes on to the pids
+    controller (which the unified hierarchy lacks where pids is bound to cgroup v1)."""
+    needed("setpriv")
+    done = subprocess.run([sys.executable, "-c", CGROUP_DECISIONS.format(sandbox=SANDBOX_CODE, uid=grader.uid,
+                                                                           gid=grader.gid)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert all(found["writable, as root"].values())  # what the sandbox took for delegation before
+    assert found["as root"] == {"root": False, "plain": False, "trusted": True, "user": True, "owned": False,
+                                "owned-folder-only": False}
+    assert found["as the grader"] == {"root": False, "plain": False, "trusted": False, "user": True, "owned": True,
+                                      "owned-folder-only": False}  # trusted.* is for CAP_SYS_ADMIN only
+    home, why_not, bound, joined = found["placed"]["plain"]
+    assert home is None and joined is None and found["made in plain"] == [], found
+    assert why_not.endswith(f"{found['groups']['plain'].rsplit('/', 2)[-2]}/plain is not delegated to uid 0"), why_not
+    assert bound.startswith("RLIMIT_NPROC on the kernel's own uid alone (the cgroup v2 group"), bound
+    home, why_not, bound, joined = found["placed"]["trusted"]
+    if home is None:  # this machine: pids is bound to cgroup v1
+        assert why_not.endswith("has no pids controller") and joined is None, why_not
+    else:
+        assert home.endswith("/trusted/autograder") and joined and bound.startswith("a pids cgroup per sandbox"), found

@@ -5,8 +5,8 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
 
 0. starts itself again with an empty environment, and arranges to die with its parent;
 1. puts itself in a pids cgroup of its own (`join_pids_cgroup`: the cgroup v1 pids controller
-   where it is writable, else a delegated cgroup v2 subtree; none when the spec says
-   ``"cgroups": false``);
+   where it is writable, else the grader's cgroup v2 group where it is really delegated to the
+   grader (`cgroup_v2_delegated`); none when the spec says ``"cgroups": false``);
 2. enters new user, mount, pid, network, IPC and UTS namespaces: no network at all, no view of
    other processes, and no privilege over the machine. A root grader maps, besides its own
    uid (inside 0, for the set-up), the kernel ids (`KERNEL_ID_BASE`); any other grader maps its
@@ -24,7 +24,8 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
    the grader is root), with an environment made only of the spec's variables; relays SIGINT
    and SIGTERM to it, and exits with its status.
 
-Processes are bounded twice. The pids cgroup, where there is one, caps the whole sandbox.
+Processes are bounded twice (`process_bound` says how, here). The pids cgroup, where there is
+one, caps the whole sandbox.
 RLIMIT_NPROC (the spec's ``processes`` too) binds every uid but root's, and Linux (5.14 and
 later) counts it per user namespace and uid: a kernel with an id of its own has a count of its
 own (a cold kernel in its own namespace, a warm one under its own uid in the warm process's),
@@ -105,7 +106,6 @@ class PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-
 def reap_children(_signum=None, _frame=None):
     """Collect every child that has ended, without waiting (a SIGCHLD handler)."""
     while True:
@@ -115,6 +115,7 @@ def reap_children(_signum=None, _frame=None):
             return
         if pid == 0:
             return
+
 
 def peer_pid(connection):
     """The pid of the process at the other end of the unix socket `connection` (SO_PEERCRED)."""
@@ -214,27 +215,143 @@ def _grader_group(group):
             return group
 
 
-def sandbox_groups_home():
-    """The cgroup that holds one pids group per sandbox, or None where there is none to be had:
+def _maps_to_host_root(uid):
+    """Whether `uid` of this process's user namespace is root outside it (its uid_map sends it to 0)."""
+    try:
+        ranges = _mapped_ranges("uid_map")
+    except OSError:
+        return uid == 0
+    return any(inside <= uid < inside + count and outside + uid - inside == 0 for inside, outside, count in ranges)
+
+
+def _delegate_mark(folder):
+    """Whether systemd marked the cgroup `folder` delegated (Delegate=yes sets ``trusted.delegate``
+    to 1, and ``user.delegate`` too, which a process without CAP_SYS_ADMIN can read)."""
+    for name in ("trusted.delegate", "user.delegate"):
+        try:
+            if os.getxattr(folder, name).strip() == b"1":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def cgroup_v2_delegated(folder):
+    """Whether the cgroup v2 group `folder` is delegated to this process's effective uid.
+
+    The kernel's cgroup v2 documentation ("Delegation") delegates a group to a user by giving it
+    the group's folder and the folder's ``cgroup.procs``, ``cgroup.subtree_control`` and
+    ``cgroup.threads``; systemd's ``Delegate=yes`` also marks the folder (``trusted.delegate``,
+    ``user.delegate``). Root owns every group nobody delegated (the root group, systemd's
+    slices), so for a uid that is root outside its namespace only the mark counts: its
+    ownership says nothing. Write access is not delegation.
+
+    Parameters
+    ----------
+    folder : str
+        The group's folder under a cgroup2 mount.
+
+    Returns
+    -------
+    bool
+        True where the group is marked delegated, or where this uid owns the folder and its
+        three files and is not the host's root.
+    """
+    if _delegate_mark(folder):
+        return True
+    uid = os.geteuid()
+    if _maps_to_host_root(uid):
+        return False
+    files = [folder] + [os.path.join(folder, name) for name in ("cgroup.procs", "cgroup.subtree_control")]
+    threads = os.path.join(folder, "cgroup.threads")
+    try:
+        owners = [os.stat(path).st_uid for path in files + ([threads] if os.path.exists(threads) else [])]
+    except OSError:
+        return False
+    return all(owner == uid for owner in owners)
+
+
+def locate_sandbox_groups():
+    """Where sandboxes' pids cgroups go, or why there are none.
+
     ``autograder`` in the cgroup v1 pids controller where it is writable (root), else in the
-    grader's own cgroup v2 group (or the root of a container's cgroup namespace), where that
-    has the pids controller and is the grader's to write (a delegated subtree). Only locates it."""
+    grader's own cgroup v2 group where that group is delegated to the grader
+    (`cgroup_v2_delegated`), the grader may write it and it has the pids controller. A process
+    already in a group the kit made there (a warm kernel's fork, the grader's leaf) is in a
+    subtree a launcher found delegated (and a user namespace hides ``trusted.*`` marks). Only
+    locates it.
+
+    Returns
+    -------
+    home : str or None
+        The cgroup folder holding one pids group per sandbox.
+    why_not : str or None
+        Where `home` is None, why (for `process_bound`).
+    """
     if os.access(V1_PIDS, os.W_OK):
-        return os.path.join(V1_PIDS, SANDBOX_GROUPS)
+        return os.path.join(V1_PIDS, SANDBOX_GROUPS), None
     own = own_cgroup_v2()
     if own is None:
-        return None
+        return None, "no cgroup v2 group and no writable cgroup v1 pids controller"
     base = _grader_group(own)
-    writable = all(os.access(os.path.join(base, name), os.W_OK) for name in ("cgroup.procs", "cgroup.subtree_control"))
-    if not writable or "pids" not in _words(os.path.join(base, "cgroup.controllers")):
-        return None
-    return os.path.join(base, SANDBOX_GROUPS)
+    if base == own and not cgroup_v2_delegated(base):
+        return None, f"the cgroup v2 group {base} is not delegated to uid {os.geteuid()}"
+    if not all(os.access(os.path.join(base, name), os.W_OK) for name in ("cgroup.procs", "cgroup.subtree_control")):
+        return None, f"the cgroup v2 group {base} is not writable"
+    if "pids" not in _words(os.path.join(base, "cgroup.controllers")):
+        return None, f"the cgroup v2 group {base} has no pids controller"
+    return os.path.join(base, SANDBOX_GROUPS), None
+
+
+def sandbox_groups_home():
+    """The cgroup that holds one pids group per sandbox, or None (see `locate_sandbox_groups`)."""
+    return locate_sandbox_groups()[0]
+
+
+_homes = {}  # this process's `sandbox_groups_home`, found once (`pids_group`)
 
 
 def pids_group(pid):
-    """The pids cgroup folder of the sandbox whose outermost process is `pid`, or None."""
-    home = sandbox_groups_home()
+    """The pids cgroup folder of a sandbox, where sandboxes get one.
+
+    Parameters
+    ----------
+    pid : int
+        The pid of the sandbox's outermost process.
+
+    Returns
+    -------
+    str or None
+        ``<home>/sandbox-PID``; the home is looked up once per process.
+    """
+    if "home" not in _homes:
+        _homes["home"] = sandbox_groups_home()
+    home = _homes["home"]
     return os.path.join(home, f"sandbox-{pid}") if home else None
+
+
+def process_bound(cgroups=True):
+    """Say, in one line, what caps the processes of a sandbox started from here.
+
+    Parameters
+    ----------
+    cgroups : bool
+        Whether sandboxes may make pids cgroups (the spec's ``"cgroups"``).
+
+    Returns
+    -------
+    str
+        The pids cgroup where there is one (or why there is none), and RLIMIT_NPROC with the
+        uid it binds.
+    """
+    home, why_not = locate_sandbox_groups() if cgroups else (None, "cgroups are turned off")
+    if kernel_ids_mappable():
+        rlimit = "RLIMIT_NPROC on the kernel's own uid"
+    else:
+        rlimit = "RLIMIT_NPROC on the grader's uid (shared by the warm kernels of one warm process)"
+    if home:
+        return f"a pids cgroup per sandbox in {home}, and {rlimit}"
+    return f"{rlimit} alone ({why_not})"
 
 
 def _enable_pids(folder):
