@@ -1,8 +1,13 @@
-"""A root grader's kernels run under a uid of their own: file permissions and RLIMIT_NPROC bind
-them even where Landlock would allow, and where no cgroup is to be had. A pids cgroup v2 group is
-used only where it is really delegated to the grader.
+"""A kernel never has the grader's uid where the machine allows: a root grader's kernels, and
+those of a grader that is not root but has subordinate ids (/etc/subuid, newuidmap), run under a
+uid of their own, so file permissions and RLIMIT_NPROC bind them even where Landlock would allow
+and where no cgroup is to be had. A grader without a range warns, and its kernels find every
+file outside their folders read-only. A pids cgroup v2 group is used only where it is really
+delegated to the grader.
 
-The tests run as root; the grader that is not root is a temporary account, made and removed here.
+The tests run as root: the graders that are not root are a temporary account (made and removed
+here, with an /etc/subuid and /etc/subgid line of its own while a test needs one), run with
+setpriv in a mount namespace where the kit's Python is reachable for it.
 """
 
 import asyncio
@@ -13,6 +18,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -235,11 +242,12 @@ def test_the_kernel_cannot_change_the_mode_or_times_of_root_files(tmp_path):
     assert [(os.stat(p).st_mode, os.stat(p).st_mtime_ns) for p in paths] == before
 
 
-# --- a grader that is not root ---
+# --- graders that are not root ---
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SANDBOX_CODE = str(REPOSITORY / "autograder" / "sandbox")
 SUBORDINATE_START, SUBORDINATE_COUNT = 0x60000000, 65536  # below the root grader's kernel ids, used by no account
+SUBUID, SUBGID = Path("/etc/subuid"), Path("/etc/subgid")
 
 
 def needed(*tools):
@@ -275,6 +283,188 @@ def grader():
         subprocess.run(["userdel", name], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
     assert name not in {e.pw_name for e in pwd.getpwall()}
+
+
+def has_a_range(grader):
+    return any(path.exists() and f"{grader.name}:" in path.read_text() for path in (SUBUID, SUBGID))
+
+
+@contextmanager
+def subordinate_range(name, start, count):
+    """`name` has the range `start`, `count` in /etc/subuid and /etc/subgid while in the block."""
+    files = {}
+    for path in (SUBUID, SUBGID):
+        files[path] = path.read_text() if path.exists() else None
+        before = files[path] or ""
+        path.write_text(before + ("\n" if before and not before.endswith("\n") else "") + f"{name}:{start}:{count}\n")
+    try:
+        yield
+    finally:
+        for path, before in files.items():
+            kept = [line for line in path.read_text().splitlines(True) if not line.startswith(f"{name}:")]
+            if before is None and not kept:
+                path.unlink()
+            else:
+                path.write_text("".join(kept))
+
+
+# Run as root: in a mount namespace of its own, where the paths the kit's Python needs are open to
+# everyone (the Python may lie under a 0700 /root), run the rest of the command line as the grader.
+AS_GRADER = """
+import os, sys
+sys.path.insert(0, {sandbox!r})
+import launch
+launch._check(launch.LIBC.unshare(launch.CLONE_NEWNS), "unshare")
+launch._mount(None, "/", None, launch.MS_REC | launch.MS_PRIVATE, None)
+launch.open_up({paths!r})
+uid, gid = sys.argv[1:3]
+os.execvp("setpriv", ["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", "--", *sys.argv[3:]])
+"""
+
+
+def run_as(grader, script, timeout=120):
+    """Run the Python `script` as `grader`, with its home as HOME and TMPDIR; (exit code, stdout, stderr)."""
+    path = grader.home / "script.py"
+    path.write_text(textwrap.dedent(script))
+    os.chown(path, grader.uid, grader.gid)
+    paths = sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), str(REPOSITORY)})
+    env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": str(grader.home),
+           "TMPDIR": str(grader.home), "MPLBACKEND": "Agg", "PYTHONPATH": str(REPOSITORY), "LANG": "C.UTF-8"}
+    done = subprocess.run([sys.executable, "-c", AS_GRADER.format(sandbox=SANDBOX_CODE, paths=paths),
+                           str(grader.uid), str(grader.gid), sys.executable, str(path)],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+# As the grader: check the sandbox as `autograder grade` does, then start a cold kernel and a warm
+# one as grading does, run CELL in each, and describe every process under the kernel from outside.
+KERNELS_OF_A_GRADER = """
+    import asyncio, json, os, sys
+    import psutil
+    from autograder.grade.autograde import STARTUP_FILES
+    from autograder.sandbox import launch
+    from autograder.sandbox.kernel import SandboxedKernelManager
+    from autograder.sandbox.policy import Sandbox, check_available
+    from autograder.sandbox.pool import KernelPool
+
+    CELL = {cell!r}
+
+    def status(pid):
+        with open(f"/proc/{{pid}}/status") as handle:
+            return {{line.split(":")[0]: line.split(":", 1)[1].split() for line in handle}}
+
+    async def kernel(pool):
+        manager = SandboxedKernelManager(sandbox=Sandbox(memory_bytes=1 << 30), startup_files=STARTUP_FILES,
+                                         pool=pool, kernel_name="python3")
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            printed = []
+            reply = await client.execute_interactive(CELL, timeout=60, output_hook=lambda message: printed.append(
+                message["content"].get("text", message["content"].get("evalue", ""))))
+            leader = manager.provisioner.process.pid
+            processes = [{{key: status(child.pid)[key] for key in ("Uid", "Gid", "Groups", "CapEff", "NSpid")}}
+                         for child in psutil.Process(leader).children(recursive=True)]
+            return {{"status": reply["content"]["status"], "printed": "".join(printed), "leader": leader,
+                    "processes": processes}}
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    check_available()
+    pool = KernelPool(Sandbox())
+    try:
+        found = {{"mappable": launch.kernel_ids_mappable(), "bound": launch.process_bound(),
+                 "cold": asyncio.run(kernel(None)), "warm": asyncio.run(kernel(pool))}}
+    finally:
+        pool.stop()
+    print(json.dumps(found))
+"""
+
+SAYS_ITS_UID = "import os, numpy; print(os.getuid(), os.getgid(), int(numpy.ones(3).sum()))"
+
+
+def kernels_of(grader, cell):
+    """What `KERNELS_OF_A_GRADER` found for `grader`, and what it wrote on stderr."""
+    code, out, err = run_as(grader, KERNELS_OF_A_GRADER.format(cell=cell))
+    assert code == 0, err
+    return json.loads(out.splitlines()[-1]), err
+
+
+def kernel_and_first_process(found):
+    """(the kernel's processes, the pid namespace's first process) among `found`'s."""
+    first = [p for p in found["processes"] if p["NSpid"][-1] == "1"]
+    others = [p for p in found["processes"] if p["NSpid"][-1] != "1"]
+    assert len(first) == 1 and others, found
+    return others, first[0]
+
+
+def test_a_grader_with_a_subordinate_range_gives_its_kernels_ids_from_it(grader):
+    """A grader that is not root, with a range in /etc/subuid and /etc/subgid: its cold and warm
+    kernels, seen from outside, have a uid and gid in that range (start + (pid - 1) mod count),
+    neither the grader's nor 0, no group and no capability, and still run numpy; the grader
+    reaches their sockets, and check_available warns of nothing."""
+    needed("newuidmap", "newgidmap")
+    with subordinate_range(grader.name, SUBORDINATE_START, SUBORDINATE_COUNT):
+        found, err = kernels_of(grader, SAYS_ITS_UID)
+    assert "warning" not in err, err
+    assert found["mappable"] and "RLIMIT_NPROC on the kernel's own uid" in found["bound"], found
+    for kind in ("cold", "warm"):
+        kernel = found[kind]
+        assert kernel["status"] == "ok", kernel
+        inside = 1 + (kernel["leader"] - 1) % SUBORDINATE_COUNT
+        assert kernel["printed"].split() == [str(inside), str(inside), "3"], kernel
+        processes, first = kernel_and_first_process(kernel)
+        for process in processes:
+            ids = {int(value) for value in process["Uid"] + process["Gid"]}
+            assert ids == {SUBORDINATE_START + inside - 1}, (kind, process)
+            assert not ids & {0, grader.uid, grader.gid}
+            assert process["Groups"] == [] and int(process["CapEff"][0], 16) == 0, (kind, process)
+        assert {int(value) for value in first["Uid"]} == {grader.uid}  # it sets the sandbox up, inside 0
+    assert not has_a_range(grader)  # the line is gone
+
+
+def test_a_grader_without_a_range_warns_and_its_kernels_cannot_change_its_files(grader):
+    """Without a range its kernels keep the grader's uid, so they own the grader's files, and
+    Landlock has no right for a file's mode or times: a cold and a warm kernel each try to chmod,
+    touch and write a file of the grader's outside their folders, and find it on a read-only
+    filesystem; the file is unchanged. They hold no capability. check_available prints the one-line
+    warning saying what is missing and how to get it."""
+    notes = grader.home / "course" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("the grader's")
+    for path in (notes.parent, notes):
+        os.chown(path, grader.uid, grader.gid)
+    before = notes.stat()
+    cell = textwrap.dedent(f"""
+        import os
+        path = {str(notes)!r}
+        for name, attempt in (("chmod", lambda: os.chmod(path, 0o777)), ("utime", lambda: os.utime(path, (0, 0))),
+                              ("write", lambda: open(path, "a").write("x"))):
+            try:
+                attempt()
+                print(name, "done")
+            except OSError as error:
+                print(name, os.strerror(error.errno))
+        print("uid", os.getuid(), open("/proc/self/status").read().split("CapEff:")[1].split()[0])
+    """)
+    assert not has_a_range(grader)
+    found, err = kernels_of(grader, cell)
+    assert not found["mappable"] and "on the grader's uid" in found["bound"], found
+    for kind in ("cold", "warm"):
+        kernel = found[kind]
+        assert kernel["status"] == "ok", kernel
+        assert kernel["printed"].split("\n")[:4] == [
+            "chmod Read-only file system", "utime Read-only file system", "write Read-only file system",
+            f"uid {grader.uid} 0000000000000000"], (kind, kernel["printed"])
+    after = notes.stat()
+    assert (after.st_mode, after.st_mtime_ns, notes.read_text()) == (before.st_mode, before.st_mtime_ns, "the grader's")
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: kernels keep the grader's uid"), err
+    assert str(SUBUID) in warnings[0] and ("apt install uidmap" in warnings[0]
+                                                  or f"{grader.name} has no range" in warnings[0]), warnings
 
 
 # --- which cgroup v2 groups are delegated ---

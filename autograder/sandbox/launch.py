@@ -3,36 +3,38 @@
 Standard library only, so it runs before anything of the kit could be imported by the program.
 What it does, in order (each step's failure ends it with exit code 125 and says which step):
 
-0. starts itself again with an empty environment, and arranges to die with its parent;
+0. starts itself again with an empty environment, and arranges to die with its parent; says on
+   stderr, in one line, what protection its kernels lack where they keep the grader's uid
+   (`protection_warning`);
 1. puts itself in a pids cgroup of its own (`join_pids_cgroup`: the cgroup v1 pids controller
    where it is writable, else the grader's cgroup v2 group where it is really delegated to the
    grader (`cgroup_v2_delegated`); none when the spec says ``"cgroups": false``);
 2. enters new user, mount, pid, network, IPC and UTS namespaces: no network at all, no view of
-   other processes, and no privilege over the machine. A root grader maps, besides its own
-   uid (inside 0, for the set-up), the kernel ids (`KERNEL_ID_BASE`); any other grader maps its
-   own uid only (`enter_namespaces`);
+   other processes, and no privilege over the machine. Besides the grader's own ids (inside 0,
+   for the set-up), it maps kernel ids: a root grader `KERNEL_ID_BASE` and up, any other grader
+   its subordinate ids from /etc/subuid and /etc/subgid, through newuidmap and newgidmap
+   (`subordinate_ids`). Without either, it maps the grader's own uid only (`enter_namespaces`);
 3. forks the pid namespace's first process, which the kernel makes take every process of the
    namespace with it when it ends (setsid and double fork included); it dies with this process;
 4. there: mounts a private /proc, a size-capped tmpfs on the work folder (filled with the
    spec's files), empty read-only tmpfs over the folders to hide, makes the paths the program
-   needs reachable for its uid (`open_up`), and sets the rlimits;
+   needs reachable for its uid (`open_up`), and sets the rlimits. Where no kernel id is mapped,
+   every mount is read-only but the work and socket folders (`prepare_filesystem`);
 5. restricts itself with Landlock (filesystem: read the listed paths, write the work folder,
    make sockets in the socket folders; TCP bind and connect denied; signals and abstract unix
    sockets scoped to the sandbox) under no_new_privs;
-6. forks the program, which takes the kernel id where one is mapped (`become_kernel`: a uid
-   and gid of its own, no capability, so file permissions and RLIMIT_NPROC bind it even when
-   the grader is root), with an environment made only of the spec's variables; relays SIGINT
-   and SIGTERM to it, and exits with its status.
+6. forks the program, which takes its kernel id where one is mapped (`become_kernel`: a uid
+   and gid of its own, no capability, so file permissions and RLIMIT_NPROC bind it whoever the
+   grader is) or else gives up every capability (`drop_capabilities`), with an environment made
+   only of the spec's variables; relays SIGINT and SIGTERM to it, and exits with its status.
 
 Processes are bounded twice (`process_bound` says how, here). The pids cgroup, where there is
-one, caps the whole sandbox.
-RLIMIT_NPROC (the spec's ``processes`` too) binds every uid but root's, and Linux (5.14 and
-later) counts it per user namespace and uid: a kernel with an id of its own has a count of its
-own (a cold kernel in its own namespace, a warm one under its own uid in the warm process's),
-which no other kernel and not the warm process (inside uid 0, exempt) can use up. Where the
-grader is not root, the kernel keeps the grader's uid (no newuidmap or /etc/subuid is used): a
-cold kernel still has a count of its own, but the warm kernels of one warm process share theirs
-with it.
+one, caps the whole sandbox. RLIMIT_NPROC (the spec's ``processes`` too) binds every uid but
+root's, and Linux (5.14 and later) counts it per user namespace and uid: a kernel with an id of
+its own has a count of its own (a cold kernel in its own namespace, a warm one under its own uid
+in the warm process's), which no other kernel and not the warm process can use up. Where no
+kernel id is mapped, the kernel keeps the grader's uid: a cold kernel still has a count of its
+own, but the warm kernels of one warm process share theirs with it.
 
 With ``-- zygote`` instead of a program it does steps 0 to 2 only (no pid namespace) and becomes
 the warm-kernel process of `zygote`, which runs steps 2 to 6 for every kernel it forks, with a
@@ -55,7 +57,10 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, PR_CAP_AMBIENT_CLEAR_ALL = 47, 2, 4
+CAPABILITY_VERSION_3 = 0x20080522
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
 
 # The uid and gid a kernel has, seen from outside, where the grader is root: KERNEL_ID_BASE plus
 # the pid of its sandbox's outermost process (the launcher, or the warm process's fork), so that
@@ -64,6 +69,12 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 # no account or subordinate-id range is normally made; its kernel ids own no file outside.
 KERNEL_ID_BASE = 0x70000000
 PID_LIMIT = 1 << 22  # Linux's highest pid_max (PID_MAX_LIMIT on 64-bit): every pid maps
+# Where the grader is not root, the kernel ids come from the grader's subordinate ranges in
+# these files, mapped by shadow's setuid helpers (Debian's package uidmap), as rootless
+# container tools do. Only these folders are searched: the launcher runs with an empty PATH.
+SUBUID, SUBGID = "/etc/subuid", "/etc/subgid"
+ID_HELPER_FOLDERS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin")
+KERNEL_UMASK = 0o007  # a non-root grader reaches a kernel's sockets through their group (`give_to`)
 
 PROCESSES = 64  # the most processes and threads alive at once in one sandbox, unless the spec says
 V1_PIDS = "/sys/fs/cgroup/pids"
@@ -104,6 +115,19 @@ class RulesetAttr(ctypes.Structure):
 class PathBeneathAttr(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class MountAttr(ctypes.Structure):  # mount_setattr(2)'s struct mount_attr
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]
+
+
+class CapHeader(ctypes.Structure):  # capset(2)'s header and data (version 3: two 32-bit words)
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
 def reap_children(_signum=None, _frame=None):
@@ -437,34 +461,170 @@ def _mapped_ranges(name):
         return [tuple(int(field) for field in line.split()) for line in handle if line.strip()]
 
 
-def kernel_ids_mappable():
-    """Whether this process can give a new user namespace the kernel ids: it is root, and the
-    ids ``KERNEL_ID_BASE + 1`` to ``KERNEL_ID_BASE + PID_LIMIT - 1`` exist in its namespace (a
-    container that maps fewer ids keeps the grader's own)."""
-    if os.geteuid() != 0 or os.getegid() != 0:
+class SubordinateIds:
+    """The grader's subordinate uid and gid ranges that kernels take their ids from, and the
+    helpers that map them (`subordinate_ids`)."""
+
+    def __init__(self, newuidmap, newgidmap, uid_start, gid_start, count):
+        self.newuidmap, self.newgidmap = newuidmap, newgidmap
+        self.uid_start, self.gid_start, self.count = uid_start, gid_start, count
+
+
+def _id_helper(name):
+    for folder in ID_HELPER_FOLDERS:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _subordinate_range(path, owners, own_id):
+    """The largest range (start, count) that the file `path` (/etc/subuid or /etc/subgid) gives
+    one of `owners` (the user's name or uid), holding neither 0 nor `own_id`; None if none."""
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    best = None
+    for line in lines:
+        fields = line.strip().split(":")
+        if len(fields) != 3 or fields[0] not in owners:
+            continue
+        try:
+            start, count = int(fields[1]), min(int(fields[2]), PID_LIMIT - 1)
+        except ValueError:
+            continue
+        if start > 0 and count > 0 and not start <= own_id < start + count and (best is None or count > best[1]):
+            best = (start, count)
+    return best
+
+
+def _no_new_privs():
+    """Whether this process runs under no_new_privs (setuid helpers then gain nothing)."""
+    try:
+        with open("/proc/self/status") as handle:
+            return any(line.split() == ["NoNewPrivs:", "1"] for line in handle)
+    except OSError:
         return False
-    low, high = KERNEL_ID_BASE + 1, KERNEL_ID_BASE + PID_LIMIT
-    return all(any(inside <= low and high <= inside + count for inside, _outside, count in _mapped_ranges(name))
-               for name in ("uid_map", "gid_map"))
+
+
+def _subordinate_ids_or_why():
+    """(`SubordinateIds`, None), or (None, what is missing and how to get it)."""
+    import pwd
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0:
+        return None, f"this container maps too few ids (a kernel takes one of {KERNEL_ID_BASE + 1} to " \
+                     f"{KERNEL_ID_BASE + PID_LIMIT - 1})"
+    try:
+        user = pwd.getpwuid(uid)
+    except KeyError:
+        return None, f"uid {uid} has no account (newuidmap maps only an account's ranges)"
+    name, helpers = user.pw_name, (_id_helper("newuidmap"), _id_helper("newgidmap"))
+    owners = {name, str(uid)}
+    uids, gids = _subordinate_range(SUBUID, owners, uid), _subordinate_range(SUBGID, owners, gid)
+    give = f"a free range, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}"
+    if None in helpers:
+        return None, "newuidmap and newgidmap are missing: apt install uidmap" + (
+            "" if uids and gids else f", and give {name} a range in {SUBUID} and {SUBGID} ({give})")
+    if uids is None or gids is None:
+        return None, f"{name} has no range in {SUBUID} and {SUBGID}: {give}"
+    if (os.geteuid(), os.getegid()) != (uid, gid) or user.pw_gid != gid:
+        return None, f"the grader does not run as {name} with its primary group (newgidmap maps only that one)"
+    if _no_new_privs():
+        return None, "the grader runs under no_new_privs, which makes newuidmap powerless: start it without"
+    return SubordinateIds(*helpers, uids[0], gids[0], min(uids[1], gids[1])), None
+
+
+def subordinate_ids():
+    """The subordinate ids a grader that is not root gives its kernels, where it has them.
+
+    As rootless container tools do: shadow's setuid ``newuidmap`` and ``newgidmap`` (Debian's
+    package ``uidmap``) map into a new user namespace, besides the grader's own ids, the ranges
+    ``/etc/subuid`` and ``/etc/subgid`` give the grader's user (by name or uid; the largest one
+    of each, which must hold neither 0 nor the grader's own id).
+
+    Returns
+    -------
+    SubordinateIds or None
+        None for root, where a helper or a range is missing, where the process's gid is not its
+        user's primary group (newgidmap maps only that one) or it runs under no_new_privs.
+    """
+    return _subordinate_ids_or_why()[0]
+
+
+def kernel_ids_mappable():
+    """Whether this process can give a new user namespace kernel ids of their own.
+
+    Root can where the ids ``KERNEL_ID_BASE + 1`` to ``KERNEL_ID_BASE + PID_LIMIT - 1`` exist
+    in its namespace (a container that maps fewer ids cannot); any other grader can where it has
+    `subordinate_ids`.
+
+    Returns
+    -------
+    bool
+    """
+    if os.geteuid() == 0 and os.getegid() == 0:
+        low, high = KERNEL_ID_BASE + 1, KERNEL_ID_BASE + PID_LIMIT
+        return all(any(inside <= low and high <= inside + count for inside, _outside, count in _mapped_ranges(name))
+                   for name in ("uid_map", "gid_map"))
+    return subordinate_ids() is not None
+
+
+def protection_warning():
+    """The one-line warning for a grader whose kernels keep its uid, or None where they do not.
+
+    Returns
+    -------
+    str or None
+        Which protection the kernels lack, why, and how to get it.
+    """
+    if kernel_ids_mappable():
+        return None
+    why = _subordinate_ids_or_why()[1]
+    return ("kernels keep the grader's uid, so only Landlock keeps them from the grader's files (the "
+            "filesystem outside their folders is read-only for them, so they cannot change those files). "
+            f"For kernel uids of their own: {why}")
+
+
+def _kernel_range(name):
+    """(inside start, count) of the kernel ids in this user namespace's `name` map: the range
+    from inside 1, beside the grader's own id at inside 0; None where there is none."""
+    ranges = _mapped_ranges(name)
+    if not any(inside == 0 and count == 1 for inside, _outside, count in ranges):
+        return None
+    return next(((inside, count) for inside, _outside, count in ranges if inside == 1), None)
 
 
 def kernel_id():
-    """The id (uid and gid, inside the user namespace) a kernel started by this process takes:
-    its pid, where this namespace maps it to ``KERNEL_ID_BASE + pid``; None where it does not
-    (a grader that is not root: the kernel keeps its uid)."""
-    pid = os.getpid()
-    for name in ("uid_map", "gid_map"):
-        if not any(inside <= pid < inside + count and outside - inside == KERNEL_ID_BASE
-                   for inside, outside, count in _mapped_ranges(name)):
-            return None
-    return pid
+    """The id (uid and gid, inside the user namespace) a kernel started by this process takes.
+
+    ``1 + (pid - 1) % N`` for this process's pid and the N kernel ids mapped: the pid itself for
+    a root grader (``KERNEL_ID_BASE + pid`` outside); for a subordinate range of N ids (65,536
+    by default) the id ``start + (pid - 1) % N`` outside, which two live kernels share only when
+    their pids differ by a multiple of N.
+
+    Returns
+    -------
+    int or None
+        None where no kernel ids are mapped (the kernel keeps the grader's uid).
+    """
+    ranges = [_kernel_range(name) for name in ("uid_map", "gid_map")]
+    if None in ranges:
+        return None
+    return 1 + (os.getpid() - 1) % min(count for _start, count in ranges)
 
 
-def _map_writer(target, maps):
+def _grader_is_root():
+    """Whether this user namespace's 0 is root outside (the grader is root)."""
+    return any(inside == 0 and outside == 0 for inside, outside, _count in _mapped_ranges("uid_map"))
+
+
+def _map_writer(target, write):
     """Fork a process that stays in this user namespace and, once told through the pipe whose
-    write end is returned, writes `maps` ((file name, text), …) for the process `target`.
-    Mapping ids other than one's own takes CAP_SETUID and CAP_SETGID in the parent namespace:
-    the new namespace cannot write them for itself (newuidmap's way)."""
+    write end is returned, calls ``write(target)`` to write the id maps of the process `target`.
+    Mapping ids other than one's own takes CAP_SETUID and CAP_SETGID in the parent namespace
+    (root), or newuidmap and newgidmap: the new namespace cannot write them for itself."""
     told, tell = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -472,15 +632,31 @@ def _map_writer(target, maps):
         try:
             os.close(tell)
             if os.read(told, 1) == b"1":
-                for name, text in maps:
-                    fd = os.open(f"/proc/{target}/{name}", os.O_WRONLY)
-                    os.write(fd, text.encode())  # a map is taken in one write
-                    os.close(fd)
+                write(target)
                 code = 0
         finally:
             os._exit(code)
     os.close(told)
     return pid, tell
+
+
+def _write_maps(target, maps):
+    for name, text in maps:
+        fd = os.open(f"/proc/{target}/{name}", os.O_WRONLY)
+        os.write(fd, text.encode())  # a map is taken in one write
+        os.close(fd)
+
+
+def _run_id_helpers(target, ids):
+    """Map, with newuidmap and newgidmap, the grader's own ids to 0 and its subordinate ranges
+    from 1 in the user namespace of `target`."""
+    import subprocess
+    for helper, own, start in ((ids.newuidmap, os.getuid(), ids.uid_start),
+                               (ids.newgidmap, os.getgid(), ids.gid_start)):
+        done = subprocess.run([helper, str(target), "0", str(own), "1", "1", str(start), str(ids.count)],
+                              env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise SystemExit(FAILED)
 
 
 def _write_own_maps(maps):
@@ -493,8 +669,20 @@ def _write_own_maps(maps):
 
 
 def id_maps(kernel_ids):
-    """The maps of a new user namespace: this process's own ids to themselves, and with
-    `kernel_ids` (root only) inside ids 1 to ``PID_LIMIT - 1`` to ``KERNEL_ID_BASE`` plus the same."""
+    """The maps of a new user namespace where this process maps only its own ids.
+
+    Parameters
+    ----------
+    kernel_ids : bool
+        With the kernel ids too (root only): inside ids 1 to ``PID_LIMIT - 1`` to
+        ``KERNEL_ID_BASE`` plus the same, root to itself. (A grader that is not root maps its
+        subordinate ids with newuidmap instead, see `enter_namespaces`.)
+
+    Returns
+    -------
+    list of (str, str)
+        (file name in /proc/PID, text) in the order they are written.
+    """
     uid, gid = os.getuid(), os.getgid()
     if not kernel_ids:
         return [("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")]
@@ -504,10 +692,30 @@ def id_maps(kernel_ids):
 
 
 def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
-    """Unshare the namespaces in `flags`; with a new user namespace, map this process's own uid in
-    it, and with `kernel_ids` (see `kernel_ids_mappable`) the kernel ids too."""
-    maps = id_maps(kernel_ids) if flags & CLONE_NEWUSER else []
-    writer, tell = _map_writer(os.getpid(), maps) if kernel_ids and maps else (None, None)
+    """Unshare the namespaces in `flags`, and map ids in a new user namespace.
+
+    Parameters
+    ----------
+    flags : int
+        CLONE_NEW* flags.
+    kernel_ids : bool
+        Map the kernel ids too (see `kernel_ids_mappable`): root's own, or the grader's
+        `subordinate_ids` through newuidmap and newgidmap (the grader's own ids then are 0
+        inside). Without, a new user namespace maps this process's own uid and gid only.
+
+    Raises
+    ------
+    SandboxError
+        When a namespace could not be made or the ids not mapped.
+    """
+    root_ids = kernel_ids and os.geteuid() == 0
+    subordinate = subordinate_ids() if kernel_ids and not root_ids and flags & CLONE_NEWUSER else None
+    maps = id_maps(root_ids) if flags & CLONE_NEWUSER and subordinate is None else []
+    writer = tell = None
+    if subordinate is not None:
+        writer, tell = _map_writer(os.getpid(), lambda target: _run_id_helpers(target, subordinate))
+    elif root_ids and maps:
+        writer, tell = _map_writer(os.getpid(), lambda target: _write_maps(target, maps))
     try:
         _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
             name for bit, name in ((CLONE_NEWUSER, "user"), (CLONE_NEWNS, "mount"), (CLONE_NEWPID, "pid"),
@@ -520,21 +728,61 @@ def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
             os.close(tell)
             _, status = os.waitpid(writer, 0)
     if writer is not None and status != 0:
-        raise SandboxError("namespaces: the kernel ids could not be mapped")
+        raise SandboxError("namespaces: the kernel ids could not be mapped" + (
+            f" (newuidmap and newgidmap refused the ranges in {SUBUID} and {SUBGID})" if subordinate else ""))
     if writer is None and maps:
         _write_own_maps(maps)
 
 
 def become_kernel(kernel):
-    """Take the uid and gid `kernel` (mapped to ``KERNEL_ID_BASE + kernel`` outside) with no
-    supplementary group: every capability goes, and with it root's file access and its
-    exemption from RLIMIT_NPROC."""
+    """Take the kernel id, with no supplementary group: every capability goes, and with it the
+    grader's file access and (root's) exemption from RLIMIT_NPROC.
+
+    Parameters
+    ----------
+    kernel : int
+        The id inside the user namespace (`kernel_id`), uid and gid alike.
+    """
     os.setgroups([])
     os.setresgid(kernel, kernel, kernel)
     os.setresuid(kernel, kernel, kernel)
     # A change of uid makes a process undumpable, which gives its /proc/self files to root; the
     # kernel keeps its own, as when it ran as the grader's uid.
     _check(LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+
+
+def _last_capability():
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as handle:
+            return int(handle.read())
+    except (OSError, ValueError):
+        return 63
+
+
+def keep_capabilities_over_exec():
+    """Keep this process's capabilities (those of its new user namespace) over its next execve,
+    as ambient capabilities: a uid other than 0 loses them all there otherwise. The warm process
+    of a grader whose kernels keep its uid needs them to set up each kernel's namespaces; each
+    kernel drops them for good (`drop_capabilities`)."""
+    header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
+    _check(LIBC.capget(ctypes.byref(header), data), "capabilities: read")
+    for word in data:
+        word.inheritable = word.permitted
+    _check(LIBC.capset(ctypes.byref(header), data), "capabilities: make inheritable")
+    for capability in range(_last_capability() + 1):
+        if data[capability // 32].permitted >> (capability % 32) & 1:
+            _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0), "capabilities: make ambient")
+
+
+def drop_capabilities():
+    """Give up every capability for good, for a kernel that keeps the grader's uid: the bounding
+    and ambient sets too, so that no program it starts gets one back (not even as uid 0 inside),
+    and none can make its read-only mounts writable again."""
+    for capability in range(_last_capability() + 1):
+        _check(LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "capabilities: drop the bounding set")
+    _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities: clear the ambient set")
+    header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
+    _check(LIBC.capset(ctypes.byref(header), data), "capabilities: drop")
 
 
 def _outermost_unsearchable(path):
@@ -592,20 +840,69 @@ def open_up(paths):
                 os.close(handle)
 
 
-def give_to(kernel, folders):
+def give_to(kernel, folders, group=None, mode=None):
     """Make `kernel` own each folder of `folders` and everything in it (the work folder, which
-    holds the copied files, and the socket folders, where it makes its sockets)."""
+    holds the copied files, and the socket folders, where it makes its sockets).
+
+    Parameters
+    ----------
+    kernel : int
+        The kernel's id inside the user namespace.
+    folders : list of str
+    group : int, optional
+        The group they get, the kernel's own by default.
+    mode : int, optional
+        The mode each folder gets (its contents keep theirs).
+    """
+    group = kernel if group is None else group
     for folder in folders:
-        os.chown(folder, kernel, kernel)
+        os.chown(folder, kernel, group)
+        if mode is not None:
+            os.chmod(folder, mode)
         for parent, names, files in os.walk(folder):
             for name in names + files:
-                os.lchown(os.path.join(parent, name), kernel, kernel)
+                os.lchown(os.path.join(parent, name), kernel, group)
+
+
+def _set_read_only(path, read_only=True, recursive=False):
+    """Make the mount at `path` (and with `recursive` every mount under it) read-only, or
+    writable again. Only that flag changes (mount_setattr), so mounts whose other flags a user
+    namespace has locked take it too; a mount that was locked read-only stays so."""
+    attr = MountAttr(MOUNT_ATTR_RDONLY if read_only else 0, 0 if read_only else MOUNT_ATTR_RDONLY, 0, 0)
+    _check(LIBC.syscall(SYS_MOUNT_SETATTR, ctypes.c_int(AT_FDCWD), path.encode(),
+                        ctypes.c_uint(AT_RECURSIVE if recursive else 0), ctypes.byref(attr),
+                        ctypes.c_size_t(ctypes.sizeof(attr))),
+           f"make {path} {'read-only' if read_only else 'writable'}")
+
+
+def _writable_bind(path):
+    """Bind `path` onto itself, writable, in a read-only tree."""
+    _mount(path, path, None, MS_BIND, None)
+    _set_read_only(path, read_only=False)
 
 
 def prepare_filesystem(spec, kernel=None):
-    """Mount the sandbox's /proc and work folder, copy the spec's files in and hide its folders;
-    for a `kernel` id, give it the work and socket folders and open up the paths it needs."""
+    """Set up the sandbox's filesystem in this (new) mount namespace.
+
+    Mounts a private /proc and the work folder (a size-capped tmpfs), copies the spec's files in
+    and hides the spec's folders. For a `kernel` id, gives it the work and socket folders
+    (where the grader is not root, the socket folders keep the grader's group, setgid and
+    group-writable, so that the grader can reach the sockets made in them) and opens up the
+    paths it needs (`open_up`). Without one (the kernel keeps the grader's uid) every mount is
+    made read-only first, and only the work folder, the socket folders and the spec's writable
+    paths are writable: the kernel cannot change the grader's files elsewhere, Landlock or not.
+
+    Parameters
+    ----------
+    spec : dict
+        The sandbox's spec (``work``, ``work_bytes``, ``copy``, ``hide``, ``sockets``,
+        ``read``, ``write``).
+    kernel : int, optional
+        The id the kernel takes (`kernel_id`), or None.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    if kernel is None:
+        _set_read_only("/", recursive=True)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     work = spec["work"]
     _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -619,10 +916,18 @@ def prepare_filesystem(spec, kernel=None):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(source, target)
     hide(spec.get("hide", []))
-    if kernel is not None:
-        sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
-        give_to(kernel, [work, *sockets])
-        open_up([*spec["read"], *spec.get("write", []), *sockets, work])
+    sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
+    if kernel is None:
+        for path in [*sockets, *spec.get("write", [])]:
+            if os.path.isdir(path) or os.path.isfile(path):  # a device (/dev/null) is written on a read-only mount too
+                _writable_bind(path)
+        return
+    give_to(kernel, [work])
+    if _grader_is_root():
+        give_to(kernel, sockets)
+    else:
+        give_to(kernel, sockets, group=0, mode=0o2770)
+    open_up([*spec["read"], *spec.get("write", []), *sockets, work])
 
 
 def hide(folders):
@@ -680,7 +985,11 @@ def namespace_init(spec, start, kernel=None):
     pid = os.fork()
     if pid == 0:
         os.chdir(spec["work"])
-        if kernel is not None:
+        if kernel is None:
+            drop_capabilities()
+        else:
+            if not _grader_is_root():
+                os.umask(KERNEL_UMASK)  # its sockets: group-writable, in a folder of the grader's group
             become_kernel(kernel)
         start()
         os._exit(FAILED)
@@ -727,6 +1036,8 @@ def start_zygote(spec, spec_file):
     enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
                      kernel_ids=kernel_ids_mappable())  # its kernels take them (`kernel_id`); it keeps inside 0
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    if os.getuid() != 0:  # the grader's own uid inside (no kernel ids): execve would drop every capability
+        keep_capabilities_over_exec()
     zygote = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
     os.execve(sys.executable, [sys.executable, "-s", zygote, spec_file], spec["env"])
 
@@ -746,6 +1057,9 @@ def main(arguments):
     with open(arguments[0]) as handle:
         spec = json.load(handle)
     argv = arguments[separator + 1:]
+    warning = protection_warning()
+    if warning:  # `policy.check_available` passes it on to the grader
+        sys.stderr.write(f"sandbox: warning: {warning}\n")
     group = join_pids_cgroup(spec)
     if argv == ["zygote"]:  # the group outlives this process: the pool removes it
         try:

@@ -1,7 +1,8 @@
 """What a grading kernel may read, write and use, and the command that starts it sandboxed.
 
 The sandbox itself is `launch` (namespaces, a private /proc and tmpfs, rlimits, a pids cgroup,
-Landlock and, where the grader is root, a uid of the kernel's own); this module decides its
+Landlock and a uid of the kernel's own where the grader is root or has subordinate ids, else a
+read-only filesystem outside the kernel's folders); this module decides its
 contents: the Python runtime and the libraries the kernel imports (read-only), a size-capped
 work folder holding the released assignment's files (its only writable place), a folder for
 the kernel's unix sockets, and an allow-listed environment. The kit's own packages
@@ -126,7 +127,9 @@ class Sandbox:
 
 def check_available():
     """Raise `SandboxUnavailable`, saying what is missing, unless a sandboxed Python starts here
-    and finds itself without network, without the kit's packages and unable to write outside."""
+    and finds itself without network, without the kit's packages and unable to write outside.
+    Where its kernels would keep the grader's uid (not root, no subordinate ids), print the
+    launcher's one-line warning on stderr, saying what is missing and how to get it."""
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable(f"the sandbox needs Linux (namespaces and Landlock); this is {sys.platform}")
     probe = ("import os, socket, sys\n"
@@ -144,3 +147,6 @@ def check_available():
     if done.returncode != 0 or "sandbox ok" not in done.stdout:
         said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise SandboxUnavailable(f"the grading sandbox cannot be set up here: {said}")
+    for line in done.stderr.splitlines():  # what the launcher says its kernels lack (`launch.protection_warning`)
+        if line.startswith("sandbox: warning: "):
+            sys.stderr.write(line[len("sandbox: "):] + "\n")
