@@ -5,8 +5,8 @@ It runs in user, mount, network, IPC and UTS namespaces of its own (made by `lau
 kernels' environment. Where the grader is root or has subordinate ids, its user namespace maps
 the kernel ids too (`launch.KERNEL_ID_BASE`, or the grader's `/etc/subuid` range): it keeps
 inside uid 0 (the grader's root, for the kernels' set-up), and each kernel takes a uid and gid
-of its own once its sandbox is set up. It imports numpy, matplotlib and ipykernel (`PRELOAD`), listens on the unix socket named by the spec's
-``control``, hides the kit's folders, says ``{"ready": true}`` on stdout, and then answers one
+of its own once its sandbox is set up. It imports numpy, matplotlib and ipykernel (`PRELOAD`),
+listens on the unix socket named by the spec's ``control``, hides the kit's folders, says ``{"ready": true}`` on stdout, and then answers one
 request per line on each connection: ``{"spec": SPEC, "argv": KERNEL_COMMAND}`` →
 ``{"pid": PID}``. Only the process that started it and that process's children (the grading
 workers of one fork server) may connect; a kernel cannot. When a connection closes (its worker
