@@ -2,16 +2,16 @@
 sandboxed kernel for each submission. ``python -s zygote.py SPEC.json``, started by `launch`.
 
 It runs in user, mount, network, IPC and UTS namespaces of its own (made by `launch`), with the
-kernels' environment. Where the grader is root or has subordinate ids, its user namespace maps
-the kernel ids too (`launch.KERNEL_ID_BASE`, or the grader's `/etc/subuid` range): it keeps
-inside uid 0 (the grader's root, for the kernels' set-up), and each kernel takes a uid and gid
-of its own once its sandbox is set up. It imports numpy, matplotlib and ipykernel (`PRELOAD`),
-listens on the unix socket named by the spec's ``control``, hides the kit's folders, says ``{"ready": true}`` on stdout, and then answers one
-request per line on each connection: ``{"spec": SPEC, "argv": KERNEL_COMMAND}`` →
-``{"pid": PID}``. Only the process that started it and that process's children (the grading
-workers of one fork server) may connect; a kernel cannot. When a connection closes (its worker
-stopped, or was killed) the kernels forked for it are killed. Several workers can share one
-warm process.
+kernels' environment. Where the grader is root or has subordinate ids, its user namespace maps the
+kernel ids too (`launch.KERNEL_ID_BASE`, or the grader's `/etc/subuid` range): it keeps inside uid
+0 (the grader's root, for the kernels' set-up), and each kernel takes a uid and gid of its own once
+its sandbox is set up. It imports numpy, matplotlib and ipykernel (`PRELOAD`), listens on the unix
+socket named by the spec's ``control``, hides the kit's folders, says ``{"ready": true}`` on
+stdout, and then answers one request per line on each connection: ``{"spec": SPEC, "argv":
+KERNEL_COMMAND}`` → ``{"pid": PID}``. Only the process that started it and that process's children
+(the grading workers of one fork server) may connect; a kernel cannot. When a connection closes
+(its worker stopped, or was killed) the kernels forked for it are killed. Several workers can share
+one warm process.
 
 For each request it forks a child that leads a process group and a pids cgroup of its own and
 runs `launch.run_sandboxed`: new mount, pid, network, IPC and UTS namespaces, the kernel's first
