@@ -1,12 +1,9 @@
 """The attack catalog graded by the real ``autograder grade``: no point without the right values,
 nothing reachable, nothing left behind, and everyone else graded in the same run."""
 
-import hashlib
 import json
 import os
-import socket
 import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,10 +17,9 @@ import autograder
 from autograder.cli import main
 from autograder.samples.attacks import ATTACKS
 from autograder.samples.dask_cluster import Cluster
-from autograder.grade.task import processes_naming
+from attack_probes import Listener, fingerprints, leftovers, scratch_folders
 from course import make_course, solved_notebook, submit
 from hostile_content import live_payloads
-from leftovers import files_naming
 
 pytestmark = pytest.mark.slow
 
@@ -31,54 +27,9 @@ ASSIGNMENT = "optimization_methods"
 BYSTANDER = "bystander"
 
 
-class Listener:
-    """A TCP listener on loopback and an abstract unix socket, recording whatever connects."""
-
-    def __init__(self, marker):
-        self.connections = []
-        self.tcp = socket.socket()
-        self.tcp.bind(("127.0.0.1", 0))
-        self.unix = socket.socket(socket.AF_UNIX)
-        self.unix.bind(f"\0kit-{marker}")
-        self.port = self.tcp.getsockname()[1]
-        self.running = True
-        self.threads = [threading.Thread(target=self._accept, args=(s,), daemon=True) for s in (self.tcp, self.unix)]
-        for server, thread in zip((self.tcp, self.unix), self.threads):
-            server.listen()
-            server.settimeout(0.2)
-            thread.start()
-
-    def _accept(self, server):
-        while self.running:
-            try:
-                self.connections.append(server.accept())
-            except OSError:
-                pass
-
-    def close(self):
-        self.running = False
-        for thread in self.threads:
-            thread.join()
-        self.tcp.close()
-        self.unix.close()
-
-
-def fingerprints():
-    """SHA-256 of files an attack would poison, and the names in site-packages."""
-    site = Path(numpy.__file__).resolve().parent.parent
-    files = [Path(numpy.__file__), Path(autograder.__file__)]
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files} | {"site": sorted(os.listdir(site))}
-
-
-def scratch_folders():
-    """Folders that workers and sandboxed kernels make in the machine's temporary folder."""
-    return {p for pattern in ("sandboxed-kernel-*", "grading-worker-*", "grading-forkserver-*", "grade-*", "kernel-*")
-            for p in Path("/tmp").glob(pattern)}
-
-
-def leftovers(marker):
-    processes = [p.pid for p in processes_naming(marker)]
-    return processes, files_naming(marker)
+def installed_files():
+    """Files an attack would poison, and the names in site-packages."""
+    return fingerprints([numpy.__file__, autograder.__file__], Path(numpy.__file__).resolve().parent.parent)
 
 
 @pytest.fixture(scope="module", params=["local", "dask"])
@@ -95,7 +46,7 @@ def attacked(request, tmp_path_factory):
     submit(course, BYSTANDER, solved_notebook())
     for attack in ATTACKS:
         submit(course, attack.name, attack.notebook(**values))
-    before = fingerprints()
+    before = installed_files()
     kernels_before = scratch_folders()
     os.environ["KIT_ATTACK_TOKEN"] = token  # the grader's environment holds a secret too
     cluster = Cluster(tmp_path_factory.mktemp("dask")) if request.param == "dask" else None
@@ -109,7 +60,7 @@ def attacked(request, tmp_path_factory):
     time.sleep(1)
     listener.close()
     return {"course": course, "run": run, "marker": marker, "token": token, "listener": listener,
-            "before": before, "after": fingerprints(), "kernels": scratch_folders() - kernels_before}
+            "before": before, "after": installed_files(), "kernels": scratch_folders() - kernels_before}
 
 
 def ledger(course, student):
