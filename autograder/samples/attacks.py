@@ -14,6 +14,8 @@ from string import Template
 
 import nbformat
 
+from solutions import GRADED_FUNCTIONS
+
 from . import release_notebook, solved_notebook, with_answer
 
 
@@ -101,6 +103,27 @@ display({'text/html': '<iframe srcdoc="<script>parent.$marker=6</script>"></ifra
 
 # A notebook can reach the harness's functions through the kernel's event loop, which holds its
 # socket handlers, and the variables they share through their closures.
+REFERENCE_IMPORT = '''
+for name in ("solutions", "autograder.checks", "autograder"):
+    try:
+        exec(f"from {name} import *")
+        print("imported", name)
+    except Exception as error:
+        print("cannot import", name, type(error).__name__)
+'''
+SOURCE_NOTEBOOK_ON_DISK = '''
+import glob, json
+paths = glob.glob("/tmp/**/source/**/*.ipynb", recursive=True) + glob.glob("$course/source/**/*.ipynb", recursive=True)
+for path in paths:
+    try:
+        for cell in json.load(open(path))["cells"]:
+            text = "".join(cell["source"])
+            if "### BEGIN SOLUTION" in text:
+                exec(text.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), globals())
+    except Exception as error:
+        print("cannot read", path, type(error).__name__)
+print("found", len(paths))
+'''
 HARNESS_CLOSURES = '''
 from tornado.ioloop import IOLoop
 def _cell(function, name):
@@ -168,27 +191,11 @@ print("✓ update_parameters_with_adam: all visible checks passed")
     Attack("fake_array_types", "forging", "blank",
            answers={"update_parameters_with_gd": FAKE_ARRAYS, "initialize_velocity": FAKE_DICT},
            stopped_by="only numbers, strings, arrays, dicts, lists and tuples cross the wire; anything else is opaque"),
-    Attack("reference_import", "forging", "blank", '''
-for name in ("solutions", "autograder.checks", "autograder"):
-    try:
-        exec(f"from {name} import *")
-        print("imported", name)
-    except Exception as error:
-        print("cannot import", name, type(error).__name__)
-''', stopped_by=SANDBOX_FS + " (the kit's packages are not among them)"),
-    Attack("source_notebook_on_disk", "forging", "blank", '''
-import glob, json
-paths = glob.glob("/tmp/**/source/**/*.ipynb", recursive=True) + glob.glob("$course/source/**/*.ipynb", recursive=True)
-for path in paths:
-    try:
-        for cell in json.load(open(path))["cells"]:
-            text = "".join(cell["source"])
-            if "### BEGIN SOLUTION" in text:
-                exec(text.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), globals())
-    except Exception as error:
-        print("cannot read", path, type(error).__name__)
-print("found", len(paths))
-''', stopped_by=SANDBOX_FS),
+    # In every answer cell, so that what it finds is what each graded function is when judged.
+    Attack("reference_import", "forging", "blank", answers={function: REFERENCE_IMPORT for function in GRADED_FUNCTIONS},
+           stopped_by=SANDBOX_FS + " (the kit's packages are not among them)"),
+    Attack("source_notebook_on_disk", "forging", "blank",
+           answers={function: SOURCE_NOTEBOOK_ON_DISK for function in GRADED_FUNCTIONS}, stopped_by=SANDBOX_FS),
     Attack("find_and_patch_the_harness", "forging", "blank", '''
 from tornado.ioloop import IOLoop
 _loop = IOLoop.current()
