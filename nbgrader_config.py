@@ -21,7 +21,11 @@ c.Execute.timeout = 15
 
 # Formgrader renders autograded notebooks on the instructor's own server with nbconvert's
 # HTMLExporter: what a student's outputs display must not run there. The grader already makes
-# student content inert (autograder/grade/inert.py); this is the second wall, for outputs. Its
+# student content inert (autograder/grade/inert.py, markup.py); this is the second wall, for outputs. Its
 # cleaner is the kit's (nh3), which keeps a table's header row where nbconvert's own drops it.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_html": "autograder.grade.inert.clean_html"}
+try:  # the kit's cleaner where the server can import the kit; nbconvert's own elsewhere
+    import autograder.grade.markup  # noqa: F401
+    c.HTMLExporter.filters = {"clean_html": "autograder.grade.markup.inert_html"}
+except ImportError:
+    pass

