@@ -288,3 +288,54 @@ def test_the_operator_can_turn_pids_cgroups_off(tmp_path, monkeypatch):
     assert groups["off"] == []
     if sandbox_groups_home() is not None:  # where a pids cgroup can be had, the sandbox is in one
         assert len(groups["on"]) == 1
+
+
+def test_in_its_own_root_no_outside_unix_socket_has_a_path(tmp_path):
+    """With ``new_root``, a 0777 socket in /tmp and one in /run (which Landlock ABI 7, the network
+    namespace and read-only mounts do not stop) have no path for the kernel: connect() fails
+    with ENOENT and the listeners receive nothing. It holds no capability in any set, runs under
+    no_new_privs, and only the expected top-level entries exist."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+    folders = [Path(tempfile.mkdtemp(dir=base)) for base in ("/tmp", "/run")]
+    listeners, paths = [], []
+    try:
+        for folder in folders:
+            os.chmod(folder, 0o755)
+            path = str(folder / "open.sock")
+            listener = socket.socket(socket.AF_UNIX)
+            listener.bind(path)
+            os.chmod(path, 0o777)
+            listener.listen()
+            listener.setblocking(False)
+            listeners.append(listener)
+            paths.append(path)
+        probe = f"""
+            import errno, os, socket
+            for path in {paths!r}:
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(path); s.sendall(b"hello"); print("connected")
+                except OSError as error:
+                    print(errno.errorcode[error.errno])
+            status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
+            print(*[status[k].strip() for k in ("CapBnd", "CapPrm", "CapEff", "CapAmb", "CapInh", "NoNewPrivs")])
+            print(*sorted(n for n in ("bin", "boot", "etc", "home", "lib", "media", "mnt", "opt", "run", "srv",
+                                      "tmp", "usr", "var", "root", "dev", "proc", "sys") if os.path.lexists("/" + n)))
+        """
+        code, out, err = run_inside(tmp_path, probe, sandbox=Sandbox(memory_bytes=1 << 30, new_root=True))
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[:2] == ["ENOENT", "ENOENT"], out
+        assert lines[2].split() == ["0000000000000000"] * 5 + ["1"], out
+        assert set(lines[3].split()) <= {"dev", "etc", "lib", "lib64", "proc", "root", "sys", "tmp", "usr"}, out
+        assert "run" not in lines[3].split() and "var" not in lines[3].split(), out
+        for listener in listeners:
+            with pytest.raises(BlockingIOError):
+                listener.accept()
+    finally:
+        for listener in listeners:
+            listener.close()
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -16,16 +16,17 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
    (`subordinate_ids`). Without either, it maps the grader's own uid only (`enter_namespaces`);
 3. forks the pid namespace's first process, which the kernel makes take every process of the
    namespace with it when it ends (setsid and double fork included); it dies with this process;
-4. there: mounts a private /proc, a size-capped tmpfs on the work folder (filled with the
-   spec's files), empty read-only tmpfs over the folders to hide, makes the paths the program
-   needs reachable for its uid (`open_up`), and sets the rlimits. Where no kernel id is mapped,
-   every mount is read-only but the work and socket folders (`prepare_filesystem`);
+4. there: hides the spec's folders under empty read-only tmpfs, then moves into a new root made
+   only of what the program needs (`enter_new_root`: the spec's read paths bound read-only,
+   its writable paths and socket folders, a size-capped tmpfs work folder filled with the
+   spec's files, a private /proc) and detaches the host's, so that no other path (no other
+   unix socket) exists for it; and sets the rlimits (`prepare_filesystem`);
 5. restricts itself with Landlock (filesystem: read the listed paths, write the work folder,
    make sockets in the socket folders; TCP bind and connect denied; signals and abstract unix
    sockets scoped to the sandbox) under no_new_privs;
-6. forks the program, which takes its kernel id where one is mapped (`become_kernel`: a uid
+6. forks the program, which takes its kernel id where one is mapped (`shed_privileges`: a uid
    and gid of its own, no capability, so file permissions and RLIMIT_NPROC bind it whoever the
-   grader is) or else gives up every capability (`drop_capabilities`), with an environment made
+   grader is) or else gives up every capability (`shed_privileges`), with an environment made
    only of the spec's variables; relays SIGINT and SIGTERM to it, and exits with its status.
 
 Processes are bounded twice (`process_bound` says how, here). The pids cgroup, where there is
@@ -687,7 +688,7 @@ def id_maps(kernel_ids):
     if not kernel_ids:
         return [("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")]
     kernels = f"1 {KERNEL_ID_BASE + 1} {PID_LIMIT - 1}\n"
-    # setgroups stays allowed: a kernel must drop root's supplementary groups (`become_kernel`).
+    # setgroups stays allowed: a kernel must drop root's supplementary groups (`shed_privileges`).
     return [("uid_map", f"0 0 1\n{kernels}"), ("gid_map", f"0 0 1\n{kernels}")]
 
 
@@ -734,21 +735,62 @@ def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
         _write_own_maps(maps)
 
 
-def become_kernel(kernel):
-    """Take the kernel id, with no supplementary group: every capability goes, and with it the
-    grader's file access and (root's) exemption from RLIMIT_NPROC.
+def _drop_groups():
+    """Give up every supplementary group; False where this user namespace forbids setgroups (a
+    grader with no mappable ids writes ``setgroups deny``, which an unprivileged gid_map needs)."""
+    try:
+        os.setgroups([])
+        return True
+    except PermissionError:
+        return False
+
+
+def _empty_bounding_and_ambient_sets():
+    """Empty the bounding set (no execve can give a capability back) and the ambient one; the
+    permitted ones stay, for the change of ids that follows."""
+    for capability in range(_last_capability() + 1):
+        _check(LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "capabilities: drop the bounding set")
+    _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities: clear the ambient set")
+
+
+def _empty_capability_sets():
+    """Empty the permitted, effective and inheritable sets."""
+    header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
+    _check(LIBC.capset(ctypes.byref(header), data), "capabilities: drop")
+
+
+def shed_privileges(kernel=None):
+    """Become the kernel for good, the same way whether it has an id of its own or not.
+
+    Under no_new_privs, drops the supplementary groups where the user namespace allows, every
+    capability set (bounding, ambient, inheritable, permitted, effective: no program it starts
+    gets one back, not even as uid 0 inside, and none can make a read-only mount writable again),
+    then takes the `kernel` id, if any: with it go the grader's file access and root's exemption
+    from RLIMIT_NPROC.
 
     Parameters
     ----------
-    kernel : int
-        The id inside the user namespace (`kernel_id`), uid and gid alike.
+    kernel : int, optional
+        The id inside the user namespace (`kernel_id`), uid and gid alike; None where the kernel
+        keeps the grader's uid.
+
+    Returns
+    -------
+    bool
+        Whether the supplementary groups were dropped.
     """
-    os.setgroups([])
-    os.setresgid(kernel, kernel, kernel)
-    os.setresuid(kernel, kernel, kernel)
-    # A change of uid makes a process undumpable, which gives its /proc/self files to root; the
-    # kernel keeps its own, as when it ran as the grader's uid.
-    _check(LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    _check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    dropped = _drop_groups()
+    _empty_bounding_and_ambient_sets()  # takes CAP_SETPCAP, which the change of uid ends
+    if kernel is not None:
+        os.setresgid(kernel, kernel, kernel)
+        os.setresuid(kernel, kernel, kernel)
+    _empty_capability_sets()
+    if kernel is not None:
+        # A change of uid makes a process undumpable, which gives its /proc/self files to root;
+        # the kernel keeps its own, as when it ran as the grader's uid.
+        _check(LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    return dropped
 
 
 def _last_capability():
@@ -763,7 +805,7 @@ def keep_capabilities_over_exec():
     """Keep this process's capabilities (those of its new user namespace) over its next execve,
     as ambient capabilities: a uid other than 0 loses them all there otherwise. The warm process
     of a grader whose kernels keep its uid needs them to set up each kernel's namespaces; each
-    kernel drops them for good (`drop_capabilities`)."""
+    kernel drops them for good (`shed_privileges`)."""
     header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
     _check(LIBC.capget(ctypes.byref(header), data), "capabilities: read")
     for word in data:
@@ -772,17 +814,6 @@ def keep_capabilities_over_exec():
     for capability in range(_last_capability() + 1):
         if data[capability // 32].permitted >> (capability % 32) & 1:
             _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0), "capabilities: make ambient")
-
-
-def drop_capabilities():
-    """Give up every capability for good, for a kernel that keeps the grader's uid: the bounding
-    and ambient sets too, so that no program it starts gets one back (not even as uid 0 inside),
-    and none can make its read-only mounts writable again."""
-    for capability in range(_last_capability() + 1):
-        _check(LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "capabilities: drop the bounding set")
-    _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "capabilities: clear the ambient set")
-    header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
-    _check(LIBC.capset(ctypes.byref(header), data), "capabilities: drop")
 
 
 def _outermost_unsearchable(path):
@@ -810,6 +841,8 @@ def _needed_under_unsearchable(paths):
 
 def _make_mount_point(path, is_folder):
     """Make `path` (on a fresh tmpfs) and the folders above it, passable for everyone."""
+    if os.path.lexists(path):  # already there: a folder made for another path, or a bound one's
+        return
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         _make_mount_point(parent, True)
@@ -881,8 +914,154 @@ def _writable_bind(path):
     _set_read_only(path, read_only=False)
 
 
+SYS_PIVOT_ROOT, MNT_DETACH = 155, 2
+OLD_ROOT = "/.old-root"  # where the host's root hangs in the new root while it is being filled
+NEW_ROOT_OPTIONS = "size=1m,nr_inodes=4096,mode=0755"  # only folders, links and mount points
+
+
+def _links_on_the_way(path, depth=0):
+    """(link, what it says) for every symbolic link met while resolving `path` on the host, the
+    links in their targets included: the new root holds them too, so `path` resolves there as here."""
+    found, current = [], "/"
+    for part in path.strip("/").split("/"):
+        step = os.path.join(current, part)
+        if depth < 40 and os.path.islink(step):
+            target = os.readlink(step)
+            found.append((step, target))
+            found += _links_on_the_way(os.path.join(current, target), depth + 1)
+            step = os.path.realpath(step)
+        current = step
+    return found
+
+
+def _outermost(paths):
+    """`paths`, each once, without those inside another of them (a recursive bind brings them)."""
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p.startswith(q.rstrip("/") + "/") for q in paths if q != p)]
+
+
+def root_plan(spec):
+    """What the kernel's new root holds, as real host paths: {"read": bound read-only, "write":
+    bound writable (the socket folders and the spec's writable paths), "links": (path, target)}.
+    /proc is not bound: the sandbox mounts its own."""
+    def real(paths):
+        return [os.path.realpath(p) for p in paths if os.path.exists(p)]
+    read = [p for p in real(spec["read"]) if p != "/proc" and not p.startswith("/proc/")]
+    write = real(spec.get("write", [])) + [p for p in real(spec.get("sockets", [])) if os.path.isdir(p)]
+    named = [*spec["read"], *spec.get("write", []), *spec.get("sockets", []), spec["work"]]
+    links = sorted({link for path in named if os.path.exists(path) for link in _links_on_the_way(path)})
+    return {"read": _outermost(set(read) - set(write)), "write": _outermost(write), "links": links}
+
+
+def _pivot_into(root):
+    """Make the mount at `root` this mount namespace's root; the old one hangs at `OLD_ROOT`."""
+    os.mkdir(root + OLD_ROOT, 0o700)
+    _check(LIBC.syscall(SYS_PIVOT_ROOT, root.encode(), (root + OLD_ROOT).encode()), "pivot_root")
+    os.chdir("/")
+
+
+def _bind_from_old_root(path):
+    """Bind the host's `path` (under `OLD_ROOT`), with every mount below it, at `path`."""
+    source = OLD_ROOT + path
+    _make_mount_point(path, os.path.isdir(source))
+    _mount(source, path, None, MS_BIND | MS_REC, None)
+
+
+def _make_links(links):
+    for path, target in links:
+        if not os.path.lexists(path):  # one inside a bound folder came with it
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            os.symlink(target, path)
+
+
+def _fill_work(spec, sources):
+    """Mount the work folder (a size-capped tmpfs) and copy the spec's files in, from the old root."""
+    work = spec["work"]
+    _make_mount_point(work, True)
+    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={int(spec['work_bytes'])},nr_inodes={int(spec.get('work_inodes', 4096))},mode=0700")
+    os.mkdir(os.path.join(work, ".tmp"))  # the program's TMPDIR
+    for source, relative in sources:
+        target, source = os.path.join(work, relative), OLD_ROOT + source
+        if os.path.isdir(source):
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def enter_new_root(spec):
+    """Give this mount namespace a root made only of what the kernel needs, and detach the host's.
+
+    A unix socket is connected to by path, and neither Landlock (ABI 7 and before), the network
+    namespace nor a read-only mount stops that: whatever socket the kernel's uid may open (the
+    grader's D-Bus session bus, an ssh agent, a 0666 /dev/log, a socket of one of the grader's
+    groups) would be reachable if its path were. In the new root no such path exists. It is a
+    read-only tmpfs holding the spec's read paths (bound read-only, with the mounts below them,
+    the hidden folders among them), its writable paths and socket folders (bound writable), the
+    links on their way, the work folder (a tmpfs) and a private /proc. Its folders are 0755, so
+    a path under a folder others cannot pass through (a 0700 /root) is reachable at its own path
+    without that folder.
+
+    Parameters
+    ----------
+    spec : dict
+        The sandbox's spec (``read``, ``write``, ``sockets``, ``work``, ``work_bytes``, ``copy``).
+    """
+    plan = root_plan(spec)
+    sources = [(os.path.realpath(source), relative) for source, relative in spec.get("copy", [])]
+    staging = spec["work"]  # an empty folder of the grader's: mounted over here only, never written
+    _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, NEW_ROOT_OPTIONS)
+    _pivot_into(staging)
+    for path in plan["read"] + plan["write"]:
+        _bind_from_old_root(path)
+    _make_mount_point("/proc", True)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)  # needs the host's /proc still here
+    _fill_work(spec, sources)
+    _make_links(plan["links"])
+    for path in plan["read"]:
+        _set_read_only(path, recursive=True)
+    _check(LIBC.umount2(OLD_ROOT.encode(), MNT_DETACH), "detach the old root")
+    os.rmdir(OLD_ROOT)
+    _set_read_only("/")
+
+
 def prepare_filesystem(spec, kernel=None):
     """Set up the sandbox's filesystem in this (new) mount namespace.
+
+    Hides the spec's folders, then moves into a root made only of what the kernel needs
+    (`enter_new_root`): nothing else of the host's filesystem, its unix sockets included, has a
+    path there. For a `kernel` id, gives it the work and socket folders (where the grader is not
+    root, the socket folders keep the grader's group, setgid and group-writable, so that the
+    grader can reach the sockets made in them). Either way only the work folder, the socket
+    folders and the spec's writable paths are writable: a kernel that keeps the grader's uid
+    cannot change the grader's files, Landlock or not.
+
+    Parameters
+    ----------
+    spec : dict
+        The sandbox's spec (``work``, ``work_bytes``, ``copy``, ``hide``, ``sockets``,
+        ``read``, ``write``).
+    kernel : int, optional
+        The id the kernel takes (`kernel_id`), or None.
+    """
+    if not spec.get("new_root"):  # the tests of other modules still expect the host's root
+        return _prepare_host_filesystem(spec, kernel)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    hide(spec.get("hide", []))
+    enter_new_root(spec)
+    if kernel is None:
+        return
+    sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
+    give_to(kernel, [spec["work"]])
+    if _grader_is_root():
+        give_to(kernel, sockets)
+    else:
+        give_to(kernel, sockets, group=0, mode=0o2770)
+
+
+def _prepare_host_filesystem(spec, kernel=None):
+    """Set up the sandbox's filesystem on the host's root (the spec without ``"new_root"``).
 
     Mounts a private /proc and the work folder (a size-capped tmpfs), copies the spec's files in
     and hides the spec's folders. For a `kernel` id, gives it the work and socket folders
@@ -985,12 +1164,9 @@ def namespace_init(spec, start, kernel=None):
     pid = os.fork()
     if pid == 0:
         os.chdir(spec["work"])
-        if kernel is None:
-            drop_capabilities()
-        else:
-            if not _grader_is_root():
-                os.umask(KERNEL_UMASK)  # its sockets: group-writable, in a folder of the grader's group
-            become_kernel(kernel)
+        if kernel is not None and not _grader_is_root():
+            os.umask(KERNEL_UMASK)  # its sockets: group-writable, in a folder of the grader's group
+        shed_privileges(kernel)
         start()
         os._exit(FAILED)
     _relay(pid)

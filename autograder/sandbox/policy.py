@@ -89,6 +89,10 @@ class Sandbox:
     cgroups : bool
         Whether the sandbox may have a pids cgroup of its own (`cgroups_wanted` by default);
         RLIMIT_NPROC bounds its processes either way.
+    new_root : bool
+        Whether the kernel gets a root made only of what it needs (`launch.enter_new_root`), so
+        that no unix socket outside its folders has a path for it. Off until the other tests
+        expect its errors (ENOENT instead of EACCES for paths outside).
     """
 
     memory_bytes: int = 2 << 30
@@ -99,6 +103,7 @@ class Sandbox:
     environment: dict = field(default_factory=dict)
     readable: list = field(default_factory=list)
     cgroups: bool = field(default_factory=cgroups_wanted)
+    new_root: bool = False
 
     def spec(self, work, sockets):
         readable = [p for p in runtime_paths() + list(SYSTEM_READ) + self.readable if os.path.exists(p)]
@@ -114,7 +119,8 @@ class Sandbox:
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
                 "hide": private_package_folders(readable), "env": env,
                 "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
-                "open_files": 1024, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups}
+                "open_files": 1024, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups,
+                "new_root": self.new_root}
 
     def command(self, argv, work, sockets):
         """`argv` wrapped in the launcher; the spec is written next to the socket folder."""

@@ -16,7 +16,7 @@ one warm process.
 For each request it forks a child that leads a process group and a pids cgroup of its own and
 runs `launch.run_sandboxed`: new mount, pid, network, IPC and UTS namespaces, the kernel's first
 process with a private /proc and a fresh tmpfs work folder, the rlimits and Landlock, and under
-all that the kernel, under a uid of its own where there is one (`launch.become_kernel`),
+all that the kernel, under a uid of its own where there is one (`launch.shed_privileges`),
 started in-process from the modules already loaded (copy-on-write: nothing is imported again).
 
 No student code ever runs in this process, so every kernel forked from it starts from the same
