@@ -974,15 +974,16 @@ def _make_links(links):
             os.symlink(target, path)
 
 
-def _fill_work(spec, sources):
-    """Mount the work folder (a size-capped tmpfs) and copy the spec's files in, from the old root."""
+def _fill_work(spec, sources, under=""):
+    """Mount the work folder (a size-capped tmpfs) and copy the spec's files in, from below
+    `under` (the old root, once the new one is entered)."""
     work = spec["work"]
     _make_mount_point(work, True)
     _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={int(spec['work_bytes'])},nr_inodes={int(spec.get('work_inodes', 4096))},mode=0700")
     os.mkdir(os.path.join(work, ".tmp"))  # the program's TMPDIR
     for source, relative in sources:
-        target, source = os.path.join(work, relative), OLD_ROOT + source
+        target, source = os.path.join(work, relative), under + source
         if os.path.isdir(source):
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -1017,7 +1018,7 @@ def enter_new_root(spec):
         _bind_from_old_root(path)
     _make_mount_point("/proc", True)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)  # needs the host's /proc still here
-    _fill_work(spec, sources)
+    _fill_work(spec, sources, under=OLD_ROOT)
     _make_links(plan["links"])
     for path in plan["read"]:
         _set_read_only(path, recursive=True)
@@ -1052,8 +1053,14 @@ def prepare_filesystem(spec, kernel=None):
     enter_new_root(spec)
     if kernel is None:
         return
-    sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
-    give_to(kernel, [spec["work"]])
+    _give_folders(kernel, spec["work"], [path for path in spec.get("sockets", []) if os.path.isdir(path)])
+
+
+def _give_folders(kernel, work, sockets):
+    """Make the work and socket folders the `kernel` id's; where the grader is not root, the socket
+    folders keep the grader's group, setgid and group-writable, so that the grader can reach the
+    sockets made in them."""
+    give_to(kernel, [work])
     if _grader_is_root():
         give_to(kernel, sockets)
     else:
@@ -1084,16 +1091,7 @@ def _prepare_host_filesystem(spec, kernel=None):
         _set_read_only("/", recursive=True)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     work = spec["work"]
-    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={int(spec['work_bytes'])},nr_inodes={int(spec.get('work_inodes', 4096))},mode=0700")
-    os.mkdir(os.path.join(work, ".tmp"))  # the program's TMPDIR
-    for source, relative in spec.get("copy", []):
-        target = os.path.join(work, relative)
-        if os.path.isdir(source):
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(source, target)
+    _fill_work(spec, spec.get("copy", []))
     hide(spec.get("hide", []))
     sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
     if kernel is None:
@@ -1101,11 +1099,7 @@ def _prepare_host_filesystem(spec, kernel=None):
             if os.path.isdir(path) or os.path.isfile(path):  # a device (/dev/null) is written on a read-only mount too
                 _writable_bind(path)
         return
-    give_to(kernel, [work])
-    if _grader_is_root():
-        give_to(kernel, sockets)
-    else:
-        give_to(kernel, sockets, group=0, mode=0o2770)
+    _give_folders(kernel, work, sockets)
     open_up([*spec["read"], *spec.get("write", []), *sockets, work])
 
 
