@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 from .checks import GRADED_FUNCTIONS  # noqa: E402
 from .feedback import TEMPLATES  # noqa: E402
 from .grade.store import atomic_write  # noqa: E402
+from .grade_ids import is_visible  # noqa: E402
 from .results import diagnosis, student_views  # noqa: E402
 
 
@@ -61,7 +62,7 @@ def frequent_mistakes(views, most=25):
     counts = Counter()
     for view in views:
         seen = {(t.function, diagnosis(t.message)) for t in view.tests
-                if not t.passed and t.message and not t.grade_id.endswith("_visible")}
+                if not t.passed and t.message and not is_visible(t.grade_id)}
         counts.update(seen)
     return [(function, text, n) for (function, text), n in counts.most_common(most)]
 

@@ -10,6 +10,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from .checks import ASPECTS, GRADED_FUNCTIONS
+from .grade_ids import VISIBLE, parse_grade_id
 from .grade.store import Ledger
 from .grade.task import graded_points
 
@@ -52,16 +53,20 @@ class StudentView:
 
 
 def function_of(grade_id):
-    """The graded function a test cell belongs to (``test_<function>_<aspect>``)."""
-    return next((f for f in GRADED_FUNCTIONS if grade_id.startswith(f"test_{f}_")), "")
+    """The graded function a test cell belongs to (``test_<function>_<aspect>``), or ""."""
+    parsed = parse_grade_id(grade_id)
+    return parsed[0] if parsed else ""
 
 
 def title_of(grade_id):
-    function = function_of(grade_id)
-    aspect = grade_id[len(f"test_{function}_"):]
-    if aspect == "visible":
+    """What a test cell checks, in a student's words; a cell that is not the kit's test cell
+    of a graded function is named by its grade_id."""
+    parsed = parse_grade_id(grade_id)
+    if parsed is None:
+        return grade_id
+    if parsed[1] == VISIBLE:
         return "the visible test case"
-    return ASPECTS[(function, aspect)].title if (function, aspect) in ASPECTS else aspect
+    return ASPECTS[parsed].title if parsed in ASPECTS else parsed[1]
 
 
 def graded_cells(course, assignment):

@@ -16,6 +16,7 @@ import solutions
 import solutions.training
 from autograder.checks import GRADED_FUNCTIONS, aspects_of
 from autograder.checks.registry import VISIBLE_POINTS
+from autograder.grade_ids import TRAINING_CODE, answer_id, expected_output_id, visible_id
 from opt_utils.visible import RESULT_NAMES
 
 from .expected import printed_results, reference_results, visible_call
@@ -95,13 +96,13 @@ def training_source():
 def function_cells(function):
     """The solution cell of `function` and the generated cells that follow it."""
     cells = [
-        _cell("code", solution_source(function), function, "solution", function,
-              _nbgrader(function, solution=True)),
-        _cell("code", visible_test_source(function), f"test_{function}_visible", "visible_test", function,
-              _nbgrader(f"test_{function}_visible", grade=True, locked=True, points=VISIBLE_POINTS[function]),
+        _cell("code", solution_source(function), answer_id(function), "solution", function,
+              _nbgrader(answer_id(function), solution=True)),
+        _cell("code", visible_test_source(function), visible_id(function), "visible_test", function,
+              _nbgrader(visible_id(function), grade=True, locked=True, points=VISIBLE_POINTS[function]),
               MAY_RAISE),
-        _cell("markdown", expected_output_source(function), f"expected_{function}", "expected_output", function,
-              _nbgrader(f"expected_{function}", locked=True)),
+        _cell("markdown", expected_output_source(function), expected_output_id(function), "expected_output",
+              function, _nbgrader(expected_output_id(function), locked=True)),
     ]
     for aspect in aspects_of(function):
         cells.append(_cell("code", hidden_test_source(aspect), aspect.grade_id, "hidden_test", function,
@@ -121,8 +122,8 @@ def render(notebook):
             seen.append(function)
             cells.extend(function_cells(function))
         elif role == "training_code":
-            cells.append(_cell("code", training_source(), "training_code", "training_code",
-                               nbgrader=_nbgrader("training_code", locked=True)))
+            cells.append(_cell("code", training_source(), TRAINING_CODE, "training_code",
+                               nbgrader=_nbgrader(TRAINING_CODE, locked=True)))
         else:
             cells.append(cell)
     missing = [f for f in GRADED_FUNCTIONS if f not in seen]

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import Callable
 
+from ..grade_ids import grade_id
+
 ASPECTS = {}
 
 # Points of each function's visible test cell; with the hidden aspects each function totals
@@ -26,7 +28,8 @@ class Aspect:
     function : str
         The graded function's name.
     name : str
-        Short identifier; the notebook cell's grade_id is ``test_<function>_<name>``.
+        Short identifier; the notebook cell's grade_id is ``test_<function>_<name>``
+        (`autograder.grade_ids.grade_id`).
     points : int
         What the cell is worth.
     title : str
@@ -43,7 +46,7 @@ class Aspect:
 
     @property
     def grade_id(self):
-        return f"test_{self.function}_{self.name}"
+        return grade_id(self.function, self.name)
 
 
 def aspect(function, name, points, title):

@@ -28,9 +28,10 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode, default
 
-from ..checks import ASPECTS, GRADED_FUNCTIONS
+from ..checks import ASPECTS
 from ..checks.runner import judge
 from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
+from ..grade_ids import VISIBLE, cell_grade_id, parse_grade_id
 from ..judge.channel import CALL_SOCKET, CallChannel, ChannelClosed
 from ..judge.remote import KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
@@ -69,14 +70,8 @@ class ProcessLimitHit(KernelUnresponsive):
 
 def graded_cell(cell):
     """(function, aspect) of a hidden test cell, (function, "visible") of a visible one, else None."""
-    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "") if cell.cell_type == "code" else ""
-    for function in GRADED_FUNCTIONS:
-        prefix = f"test_{function}_"
-        if grade_id.startswith(prefix):
-            aspect = grade_id[len(prefix):]
-            if aspect == "visible" or (function, aspect) in ASPECTS:
-                return function, aspect
-    return None
+    parsed = parse_grade_id(cell_grade_id(cell) or "") if cell.cell_type == "code" else None
+    return parsed if parsed and (parsed[1] == VISIBLE or parsed in ASPECTS) else None
 
 
 def verdict_outputs(function, title, message):
@@ -208,7 +203,7 @@ class TrustedExecute(Execute):
         if cell.cell_type != "code":
             return False
         graded = graded_cell(cell)
-        if graded and graded[1] != "visible":
+        if graded and graded[1] != VISIBLE:
             self._judge(index, graded[0], ASPECTS[graded].title, ASPECTS[graded].check)
             return False
         hits = self._limit_hits()
@@ -249,7 +244,7 @@ class TrustedExecute(Execute):
         else:
             message = judge(check, RemoteFunction(function, self._call))
         cell.outputs = verdict_outputs(function, title, message)
-        if graded_cell(cell)[1] != "visible":  # how long judging took, where nbclient puts a cell's timing
+        if graded_cell(cell)[1] != VISIBLE:  # how long judging took, where nbclient puts a cell's timing
             cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": _now()}
         self.judged.add(index)
         if self.kernel_lost:
@@ -406,7 +401,7 @@ class TrustedExecute(Execute):
                 self._blame(graded[0])
                 cell.outputs = verdict_outputs(graded[0], "", stopped)
             else:
-                label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"{position + 1}"
+                label = cell_grade_id(cell) or f"{position + 1}"
                 self.warnings.append(f"cell {label} {stopped.split(' (')[0]}; it was not run")
                 cell.outputs = [nbformat.v4.new_output("error", ename="KernelStopped", evalue=stopped,
                                                        traceback=[f"When this notebook was graded, this cell {stopped}."])]

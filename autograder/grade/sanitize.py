@@ -12,6 +12,7 @@ import re
 
 import nbformat
 
+from ..grade_ids import cell_grade_id
 from .reading import SubmissionError, read_json
 
 
@@ -46,10 +47,6 @@ def _upgraded(data):
                               f"({type(error).__name__})") from None
 
 
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def repair(notebook, release):
     """Return (repaired notebook, list of warnings) matching `release`'s graded cells.
 
@@ -67,17 +64,17 @@ def repair(notebook, release):
     """
     notebook = copy.deepcopy(notebook)
     warnings = []
-    expected = {_grade_id(cell): cell for cell in release.cells if _grade_id(cell)}
+    expected = {cell_grade_id(cell): cell for cell in release.cells if cell_grade_id(cell)}
     for cell in notebook.cells:
-        if "nbgrader" in cell.get("metadata", {}) and _grade_id(cell) not in expected:
+        if "nbgrader" in cell.get("metadata", {}) and cell_grade_id(cell) not in expected:
             del cell.metadata["nbgrader"]
             if cell.cell_type == "code":
                 warnings.append("a cell carried nbgrader metadata the release does not have; it was removed")
 
     positions = {}
     for index, cell in enumerate(notebook.cells):
-        if _grade_id(cell) in expected:
-            positions.setdefault(_grade_id(cell), []).append(index)
+        if cell_grade_id(cell) in expected:
+            positions.setdefault(cell_grade_id(cell), []).append(index)
     dropped = set()
     for grade_id, places in positions.items():
         if len(places) > 1:
@@ -89,7 +86,7 @@ def repair(notebook, release):
     notebook.cells = [cell for i, cell in enumerate(notebook.cells) if i not in dropped]
 
     for cell in notebook.cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if grade_id in expected and cell.cell_type != expected[grade_id].cell_type:
             warnings.append(f"cell {grade_id} was turned into a {cell.cell_type} cell; it was turned back")
             restored = copy.deepcopy(expected[grade_id])
@@ -98,7 +95,7 @@ def repair(notebook, release):
             cell.update(restored)
 
     for cell in notebook.cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if grade_id in expected:
             released = expected[grade_id].metadata["nbgrader"]
             if {k: v for k, v in cell.metadata["nbgrader"].items() if k != "checksum"} != \
@@ -109,7 +106,7 @@ def repair(notebook, release):
                 kind = "test cell" if released.get("grade") else "read-only cell"
                 warnings.append(f"{kind} {grade_id} had been edited; the original was run")
 
-    present = {_grade_id(cell) for cell in notebook.cells}
+    present = {cell_grade_id(cell) for cell in notebook.cells}
     for grade_id, original in expected.items():
         if grade_id in present:
             continue
@@ -128,9 +125,9 @@ def _restore_order(notebook, order):
     rank = {grade_id: i for i, grade_id in enumerate(order)}
     runs, current = [], (-1, [])
     for cell in notebook.cells:
-        if _grade_id(cell) in rank:
+        if cell_grade_id(cell) in rank:
             runs.append(current)
-            current = (rank[_grade_id(cell)], [])
+            current = (rank[cell_grade_id(cell)], [])
         current[1].append(cell)
     runs.append(current)
     ordered = sorted(runs, key=lambda run: run[0])
@@ -143,7 +140,7 @@ def _restore_order(notebook, order):
 def _reattach_answer(notebook, function, original):
     definition = re.compile(rf"^def {re.escape(function)}\(", re.MULTILINE)
     candidates = [cell for cell in notebook.cells
-                  if cell.cell_type == "code" and not _grade_id(cell) and definition.search(cell.source)]
+                  if cell.cell_type == "code" and not cell_grade_id(cell) and definition.search(cell.source)]
     if not candidates:
         return False
     cell = candidates[-1]
@@ -153,14 +150,14 @@ def _reattach_answer(notebook, function, original):
 
 def _insert_after_predecessor(notebook, release, original):
     """Insert a copy of `original` after the nearest earlier release cell present in `notebook`."""
-    order = [_grade_id(cell) or cell.get("id") for cell in release.cells]
-    index_in_release = order.index(_grade_id(original))
-    here = {(_grade_id(cell) or cell.get("id")): i for i, cell in enumerate(notebook.cells)}
+    order = [cell_grade_id(cell) or cell.get("id") for cell in release.cells]
+    index_in_release = order.index(cell_grade_id(original))
+    here = {(cell_grade_id(cell) or cell.get("id")): i for i, cell in enumerate(notebook.cells)}
     position = 0
     for key in reversed(order[:index_in_release]):
         if key in here:
             position = here[key] + 1
             break
     restored = copy.deepcopy(original)
-    restored.id = f"restored-{_grade_id(original)}"[:64]
+    restored.id = f"restored-{cell_grade_id(original)}"[:64]
     notebook.cells.insert(position, restored)

@@ -17,6 +17,7 @@ import nbformat
 import psutil
 
 from ..checks.runner import NOT_IMPLEMENTED
+from ..grade_ids import cell_grade_id
 from .sanitize import SubmissionError, read_submission, repair
 
 GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
@@ -118,7 +119,7 @@ def _grade(task, notebook, result):
     result.warnings.extend(warnings)
     result.autograded_notebook = nbformat.writes(autograded)
     for cell in autograded.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = cell_grade_id(cell)
         if grade_id in result.max_scores and cell.cell_type == "code":
             result.messages[grade_id] = cell_message(cell)
 
