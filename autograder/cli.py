@@ -13,6 +13,7 @@ from .export import export as export_grades
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
 from .grade.store import Ledger
+from .grade.task import Status
 from .sandbox.policy import SandboxUnavailable, check_available
 from .gradescope import build_zip
 from .report import write_report
@@ -66,7 +67,7 @@ def collect(course, path, assignment, pattern):
         entries = collecting.collect(course, assignment, path, pattern)
     except CourseError as error:
         raise Refusal(str(error)) from None
-    for status in (collecting.IMPORTED, collecting.SUPERSEDED, collecting.REJECTED):
+    for status in collecting.EntryStatus:
         chosen = [e for e in entries if e.status == status]
         say(f"{len(chosen):4d} {status}")
         if status == collecting.REJECTED:
@@ -127,7 +128,7 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
         say(line)
         for warning in result.warnings:
             say(f"{'':32s}warning: {warning}")
-    failed = sum(r.status == "failed" for r in results)
+    failed = sum(r.status == Status.FAILED for r in results)
     say(f"{len(results)} graded in this run, {failed} failed")
 
 

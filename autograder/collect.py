@@ -12,6 +12,7 @@ import os
 import re
 import zipfile
 from dataclasses import astuple, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from .course import CourseError
@@ -21,7 +22,17 @@ from .untrusted import csv_row, printable
 
 # Canvas-style names: "doejane_12345_67890_optimization_methods.ipynb", "doejane_LATE_12345_…".
 DEFAULT_PATTERN = r"^(?P<student_id>[A-Za-z0-9.\-]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>.+)$"
-IMPORTED, SUPERSEDED, REJECTED = "imported", "superseded", "rejected"
+
+
+class EntryStatus(StrEnum):
+    """What became of one file of a download (`Entry.status`), as the manifest and the summary say."""
+
+    IMPORTED = "imported"
+    SUPERSEDED = "superseded"  # an older file of the same student
+    REJECTED = "rejected"
+
+
+IMPORTED, SUPERSEDED, REJECTED = EntryStatus
 
 
 @dataclass

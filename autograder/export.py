@@ -4,17 +4,26 @@ per student a Gradescope-style ``results.json``."""
 import csv
 import io
 import json
+from enum import StrEnum
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from .checks import GRADED_FUNCTIONS
 from .grade.store import atomic_write
+from .grade.task import Status
 from .results import student_views
 from .untrusted import csv_row
 
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                     "raw_score", "late_submission_penalty", "score", "max_score"]
+
+
+class TestStatus(StrEnum):
+    """A test's status in Gradescope's results.json (one test per graded function)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
 
 
 def gradescope_results(view):
@@ -26,9 +35,9 @@ def gradescope_results(view):
         lines = [f"✓ {t.title}" if t.passed else f"✗ {t.title}" + (f"\n    {t.message}" if t.message else "")
                  for t in own]
         tests.append({"name": function, "number": str(number), "score": score, "max_score": max_score,
-                      "status": "passed" if score >= max_score else "failed",
+                      "status": TestStatus.PASSED if score >= max_score else TestStatus.FAILED,
                       "output": "\n".join(lines), "output_format": "text", "visibility": "visible"})
-    notes = ([f"This submission could not be graded: {view.reason}."] if view.status == "failed" else []) + \
+    notes = ([f"This submission could not be graded: {view.reason}."] if view.status == Status.FAILED else []) + \
         [f"Note: {warning}." for warning in view.warnings]
     # Gradescope's default format lets some HTML through, and messages quote what a notebook raised:
     # plain text everywhere, so that nothing of a submission is rendered as markup.
@@ -56,7 +65,7 @@ def grades_csv(course, assignment, views):
             view = by_student.get(student.id)
             functions = [view.function_score(f)[0] if view else "" for f in GRADED_FUNCTIONS]
             writer.writerow(csv_row([assignment, record.duedate, *row, record.max_score, *functions,
-                                     view.status if view else "not submitted"]))
+                                     view.status if view else Status.NOT_SUBMITTED]))
     return output.getvalue()
 
 

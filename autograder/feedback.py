@@ -12,12 +12,14 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .grade.store import atomic_write
+from .grade.task import Status
 from .results import student_views
 
 # The templates are named *.html.j2, which select_autoescape() alone does not escape: everything a
 # submission can influence (messages, names, warnings) must reach the page as text, never as markup.
 TEMPLATES = Environment(loader=PackageLoader("autograder", "templates"),
                         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True))
+TEMPLATES.globals["Status"] = Status  # the templates compare and count statuses by it
 
 
 def feedback_page(assignment, view):

@@ -30,7 +30,7 @@ from ..untrusted import csv_row
 from .cluster import grade_on_cluster
 from .forkserver import FORK_SERVER_PREFIX, ForkServer
 from .store import Ledger, store
-from .task import FAILED, Result, Task, kill_all, kill_tree, processes_naming, submission_path
+from .task import Result, Status, Task, kill_all, kill_tree, processes_naming, submission_path
 
 
 def check_assignment_in_gradebook(course, assignment):
@@ -198,7 +198,7 @@ class Worker:
         reason = (f"grading took longer than the {task.timeout:.0f} s allowed for one submission" if not ready else
                   "the grading process died on this submission (out of memory, or killed)")
         self.stop()
-        return Result(task.student, FAILED, reason=reason, seconds=round(time.monotonic() - start, 3))
+        return Result(task.student, Status.FAILED, reason=reason, seconds=round(time.monotonic() - start, 3))
 
     def stop(self):
         for handle in (self.stream, self.connection):

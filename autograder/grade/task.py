@@ -11,6 +11,7 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import nbformat
@@ -20,8 +21,21 @@ from ..checks.runner import NOT_IMPLEMENTED
 from ..grade_ids import cell_grade_id
 from .sanitize import SubmissionError, read_submission, repair
 
-GRADED, WARNINGS, FAILED = "graded", "graded with warnings", "failed"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Status(StrEnum):
+    """How the grading of one submission ended (`Result.status`).
+
+    Each member is its string, which is what the ledger, ``grade-manifest.csv``, ``grades.csv``,
+    the terminal and the pages write; a result read back from the ledger holds the plain string,
+    which compares equal to its member.
+    """
+
+    GRADED = "graded"
+    WARNINGS = "graded with warnings"
+    FAILED = "failed"
+    NOT_SUBMITTED = "not submitted"  # never a result's: what grades.csv says of a student with none
 
 
 @dataclass
@@ -91,7 +105,7 @@ def run_task(task):
     start = time.monotonic()
     course = Path(task.course)
     release = nbformat.read(course / "release" / task.assignment / task.notebook, as_version=4)
-    result = Result(task.student, GRADED, max_scores=dict(graded_points(release)), sandboxed=task.sandbox)
+    result = Result(task.student, Status.GRADED, max_scores=dict(graded_points(release)), sandboxed=task.sandbox)
     path = submission_path(task)
     result.submission_sha256 = fingerprint(path)
     try:
@@ -100,11 +114,11 @@ def run_task(task):
         notebook, result.warnings = repair(read_submission(path), release)  # streamed, outputs dropped
         _grade(task, notebook, result)
     except SubmissionError as error:
-        result.status, result.reason = FAILED, str(error)
-    if result.status == FAILED:
+        result.status, result.reason = Status.FAILED, str(error)
+    if result.status == Status.FAILED:
         result.scores = {grade_id: 0.0 for grade_id in result.max_scores}
     elif result.warnings:
-        result.status = WARNINGS
+        result.status = Status.WARNINGS
     result.seconds = round(time.monotonic() - start, 3)
     return result
 
