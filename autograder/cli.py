@@ -75,7 +75,7 @@ def collect(course, path, assignment, pattern):
                 say(f"       {entry.file}: {entry.reason}")
     for twins in collecting.case_twins(course, assignment, entries):
         say(f"warning: student ids {' and '.join(twins)} differ only in case; {collecting.CASE_TWINS_NOTE}")
-    say(f"manifest: {collecting.manifest_path(course, assignment)}")
+    say(f"manifest: {course.collect_manifest(assignment)}")
 
 
 @main.command()
@@ -133,7 +133,7 @@ def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_p
 
 
 def _graded(course, assignment):
-    results = course.root / ".autograder" / assignment / "results"
+    results = course.ledger_folder(assignment)
     if not results.is_dir() or not any(results.glob("*.json")):
         raise Refusal(f"nothing of {assignment} is graded yet: run `autograder grade {assignment}` first")
 

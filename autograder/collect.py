@@ -195,12 +195,8 @@ def _import(course, assignment, notebook, candidate):
     return Entry(candidate.name, candidate.student, IMPORTED, reason, candidate.timestamp.isoformat())
 
 
-def manifest_path(course, assignment):
-    return course.work(assignment) / "collect-manifest.csv"
-
-
 def _write_manifest(course, assignment, entries):
-    path = manifest_path(course, assignment)
+    path = course.collect_manifest(assignment)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(Entry.__dataclass_fields__)

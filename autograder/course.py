@@ -9,6 +9,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from traitlets.config.loader import PyFileConfigLoader
 
+# The kit's own folder in a course: the ledger key, then per assignment the results ledger, the
+# manifests and the gradebook copies that grading reads (the `Course` methods below name each).
+KIT_FOLDER = ".autograder"
+
 # The gradebook's tables that define an assignment (what grading a submission reads), parents first.
 ASSIGNMENT_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
                      "solution_cells", "task_cells")
@@ -79,10 +83,38 @@ class Course:
         return sorted(path.name for path in folder.iterdir() if (path / assignment).is_dir()) if folder.is_dir() else []
 
     def work(self, assignment):
-        """The autograder's own folder for an assignment: results, manifests, snapshots."""
-        path = self.root / ".autograder" / assignment
+        """The autograder's own folder for an assignment (``.autograder/<assignment>/``): results,
+        manifests, snapshots. Made if missing."""
+        path = self.root / KIT_FOLDER / assignment
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def ledger_key(self):
+        """The file of the key the results ledger is signed with (``.autograder/ledger.key``)."""
+        return self.root / KIT_FOLDER / "ledger.key"
+
+    def ledger_folder(self, assignment):
+        """The results ledger of an assignment, one JSON file per student
+        (``.autograder/<assignment>/results/``); not made here, so that asking does not create it."""
+        return self.root / KIT_FOLDER / assignment / "results"
+
+    def collect_manifest(self, assignment):
+        """What `autograder collect` did with each file of a download (``collect-manifest.csv``)."""
+        return self.work(assignment) / "collect-manifest.csv"
+
+    def grade_manifest(self, assignment):
+        """One line per grading (``grade-manifest.csv``)."""
+        return self.work(assignment) / "grade-manifest.csv"
+
+    def gradebook_snapshot(self, assignment):
+        """Where a local run keeps the gradebook copy its workers read (``gradebook-snapshot.db``)."""
+        return self.work(assignment) / "gradebook-snapshot.db"
+
+    def assignment_gradebook(self, assignment):
+        """Where a Dask run keeps the copy of the assignment's tables sent to the cluster
+        (``assignment-gradebook.db``)."""
+        return self.work(assignment) / "assignment-gradebook.db"
 
     def gradebook_exists(self):
         """Whether the gradebook is there: its file, or a database server that answers and holds

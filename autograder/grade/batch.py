@@ -60,7 +60,7 @@ def grade_assignment(course, assignment, students=None, jobs=None, force=False, 
         raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in submitted/")
     remove_orphaned_scratch()
     ledger = Ledger(course, assignment)
-    snapshot = course.snapshot_gradebook(course.work(assignment) / "gradebook-snapshot.db")
+    snapshot = course.snapshot_gradebook(course.gradebook_snapshot(assignment))
     tasks = [Task(str(course.root), course.course_id, assignment, notebook, student, timeout, memory_bytes,
                   str(snapshot), sandbox, warm) for student in students]
     skipped = [t.student for t in tasks if not force and ledger.is_current(t.student, submission_path(t))]
@@ -240,7 +240,7 @@ def stop_fork_server():
 def record_in_manifest(course, assignment, result):
     """One line per grading in ``grade-manifest.csv``: when, whom, the outcome, and whether the
     sandbox was on."""
-    path = course.work(assignment) / "grade-manifest.csv"
+    path = course.grade_manifest(assignment)
     new = not path.is_file()
     with path.open("a", newline="") as handle:
         writer = csv.writer(handle)

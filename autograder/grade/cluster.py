@@ -113,7 +113,7 @@ def grade_on_cluster(address, course, assignment, tasks, keep):
     from distributed import Client, as_completed
 
     _check_listening(address)
-    gradebook = course.copy_assignment_tables(course.work(assignment) / "assignment-gradebook.db")
+    gradebook = course.copy_assignment_tables(course.assignment_gradebook(assignment))
     key, data = make_bundle(course, assignment, gradebook)
     try:
         client = Client(address, timeout=20)

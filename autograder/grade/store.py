@@ -40,9 +40,9 @@ class Ledger:
     """
 
     def __init__(self, course, assignment):
-        self.folder = course.work(assignment) / "results"
+        self.folder = course.ledger_folder(assignment)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.key = _ledger_key(course.root / ".autograder" / "ledger.key")
+        self.key = _ledger_key(course.ledger_key)
 
     def path(self, student):
         return self.folder / f"{student}.json"
