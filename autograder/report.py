@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 from .checks import GRADED_FUNCTIONS  # noqa: E402
 from .feedback import TEMPLATES  # noqa: E402
 from .grade.store import atomic_write  # noqa: E402
+from .grade.task import Status  # noqa: E402
 from .grade_ids import is_visible  # noqa: E402
 from .results import diagnosis, student_views  # noqa: E402
 
@@ -35,7 +36,7 @@ def score_histogram(views):
 
 def pass_rates(views):
     """{function: fraction of graded students with full marks on it}."""
-    graded = [v for v in views if v.status != "failed"]
+    graded = [v for v in views if v.status != Status.FAILED]
     return {f: (sum(v.function_score(f)[0] >= v.function_score(f)[1] for v in graded) / len(graded)) if graded else 0.0
             for f in GRADED_FUNCTIONS}
 
@@ -80,7 +81,7 @@ def report_page(assignment, views):
         "rates": rates,
         "rate_chart": pass_rate_chart(rates),
         "mistakes": frequent_mistakes(views),
-        "failed": [v for v in views if v.status == "failed"],
+        "failed": [v for v in views if v.status == Status.FAILED],
         "warned": [v for v in views if v.warnings],
         "unsandboxed": [v for v in views if not v.sandboxed],
         "time_chart": grading_time_chart(views),
