@@ -1,6 +1,5 @@
 """The ``autograder`` command line: collect and grade a whole class in an nbgrader course."""
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -9,6 +8,7 @@ import click
 
 from . import collect as collecting
 from .course import Course, CourseError
+from .defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS, default_jobs
 from .export import export as export_grades
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
@@ -41,6 +41,12 @@ def parse_size(text):
     if not match:
         raise click.BadParameter(f"{text!r} is not a size such as 4G or 512M")
     return int(float(match[1]) * UNITS[match[2]])
+
+
+def format_size(size):
+    """A number of bytes as `parse_size` reads it, in the largest unit that divides it: 4G, 512M."""
+    unit = max((u for u, n in UNITS.items() if size % n == 0), key=UNITS.get)
+    return f"{size // UNITS[unit]}{unit}"
 
 
 @click.group()
@@ -81,11 +87,12 @@ def collect(course, path, assignment, pattern):
 @main.command()
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
-@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default=True,
               help="Submissions graded at the same time.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=1), default=SUBMISSION_SECONDS, show_default=True,
               help="Wall-clock seconds allowed for one submission.")
-@click.option("--memory-limit", default="4G", show_default=True, help="Memory allowed for one submission.")
+@click.option("--memory-limit", default=format_size(SUBMISSION_MEMORY_BYTES), show_default=True,
+              help="Memory allowed for one submission.")
 @click.option("--force", is_flag=True, help="Grade again submissions that are already graded.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--no-sandbox", is_flag=True,

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from ..assign.release import nbgrader_environment
 from ..course import CourseError
+from ..defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS, default_jobs
 from ..untrusted import csv_row
 from .cluster import grade_on_cluster
 from .forkserver import FORK_SERVER_PREFIX, ForkServer
@@ -45,8 +46,8 @@ def check_assignment_in_gradebook(course, assignment):
                               f"`nbgrader generate_assignment {assignment}` first") from None
 
 
-def grade_assignment(course, assignment, students=None, jobs=None, force=False, timeout=300.0,
-                     memory_bytes=4 << 30, progress=True, sandbox=True, warm=True, scheduler=None):
+def grade_assignment(course, assignment, students=None, jobs=None, force=False, timeout=SUBMISSION_SECONDS,
+                     memory_bytes=SUBMISSION_MEMORY_BYTES, progress=True, sandbox=True, warm=True, scheduler=None):
     """Grade the submissions of `students` (all by default); return the results of this run and
     the students skipped because their current submission was already graded. Kernels are
     forked from a warm process unless `warm` is False. With `scheduler` (a Dask scheduler's
@@ -93,7 +94,7 @@ def _keep(course, assignment, notebook, ledger, result, gradebook):
 def _grade_pending(pending, jobs, memory_bytes, progress, keep):
     """Grade `pending` tasks with `jobs` workers, calling `keep` on each result in this thread."""
     results = []
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     workers = queue.Queue()
     for _ in range(jobs):
         workers.put(Worker(memory_bytes))

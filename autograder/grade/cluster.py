@@ -23,7 +23,7 @@ import nbformat
 from ..course import CourseError
 from .bundle import GRADEBOOK, make_bundle, unpacked
 from .sanitize import SubmissionError, read_submission
-from .task import Result, Status, Task, fingerprint, run_task, submission_path
+from .task import REASON_CHARS, Result, Status, Task, fingerprint, run_task, submission_path
 
 # The notebooks sent and not yet graded, which the client keeps until their results are in: a
 # class's worth at once would hold every notebook of it in the coordinator's memory.
@@ -151,6 +151,6 @@ def _stored(future, in_flight, keep):
         result.submission_sha256 = submitted  # the worker saw the notebook without its outputs
     except Exception as error:  # noqa: BLE001 (the worker, not the submission, failed)
         result = Result(task.student, Status.FAILED, reason=f"the Dask cluster could not grade it: "
-                                                     f"{type(error).__name__}: {error}"[:300])
+                                                     f"{type(error).__name__}: {error}"[:REASON_CHARS])
     keep(result)
     return result

@@ -31,11 +31,12 @@ from traitlets import Bool, Integer, List, Unicode, default
 from ..checks import ASPECTS
 from ..checks.runner import judge
 from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
+from ..defaults import (KERNEL_MEMORY_BYTES, KERNEL_PROCESSES, KERNEL_WORK_BYTES, MAX_OUTPUT_BYTES,
+                        SUBMISSION_SECONDS)
 from ..grade_ids import VISIBLE, cell_grade_id, parse_grade_id
 from ..judge.channel import CALL_SOCKET, CallChannel, ChannelClosed
 from ..judge.remote import KernelStopped, RemoteFunction
 from ..sandbox.kernel import SandboxedKernelManager
-from ..sandbox.launch import PROCESSES
 from ..sandbox.policy import Sandbox
 from .warm import KERNEL_ENVIRONMENT, warm_pool
 
@@ -86,13 +87,13 @@ class TrustedExecute(Execute):
     """Execute with a sandboxed kernel and grader-side verdicts (see the module docstring)."""
 
     sandboxed = Bool(True, help="Start kernels in the grading sandbox.").tag(config=True)
-    memory_bytes = Integer(2 << 30, help="Address-space limit of the kernel's processes.").tag(config=True)
-    processes = Integer(PROCESSES, help="Most processes alive at once in the kernel's sandbox.").tag(config=True)
-    work_bytes = Integer(64 << 20, help="Size of the kernel's writable work folder.").tag(config=True)
+    memory_bytes = Integer(KERNEL_MEMORY_BYTES, help="Address-space limit of the kernel's processes.").tag(config=True)
+    processes = Integer(KERNEL_PROCESSES, help="Most processes alive at once in the kernel's sandbox.").tag(config=True)
+    work_bytes = Integer(KERNEL_WORK_BYTES, help="Size of the kernel's writable work folder.").tag(config=True)
     assignment_files = List(Unicode(), help="Released files copied into the kernel's work folder, "
                                              "as 'host path=relative path'.").tag(config=True)
     startup_files = List(Unicode(), help="IPython start-up files the kernel runs first.").tag(config=True)
-    max_output_bytes = Integer(4 << 20, help="Most output (text, data, tracebacks) the notebook's cells keep; "
+    max_output_bytes = Integer(MAX_OUTPUT_BYTES, help="Most output (text, data, tracebacks) the notebook's cells keep; "
                                              "the rest is dropped, with a note and a warning.").tag(config=True)
     warm = Bool(True, help="Fork sandboxed kernels from this process's warm-kernel pool, "
                            "which has loaded numpy, matplotlib and ipykernel once.").tag(config=True)
@@ -277,7 +278,7 @@ class TrustedExecute(Execute):
         """Send a call over the kernel's call channel; wait for its reply within the cell time
         limit, interrupting the kernel when it runs out (`TIMED_OUT`). None when the kernel does
         not serve its channel; `KernelUnresponsive` when it ignores the interrupt."""
-        limit = self.timeout if self.timeout and self.timeout > 0 else 300
+        limit = self.timeout if self.timeout and self.timeout > 0 else SUBMISSION_SECONDS  # no cell limit
         try:
             call_id = self.channel.send(request, frames, timeout=limit)
             answer = self._reply_to(call_id, time.monotonic() + limit)

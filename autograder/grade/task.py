@@ -18,10 +18,12 @@ import nbformat
 import psutil
 
 from ..checks.runner import NOT_IMPLEMENTED
+from ..defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS
 from ..grade_ids import cell_grade_id
 from .sanitize import SubmissionError, read_submission, repair
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+REASON_CHARS = 300  # a reason that quotes an exception is cut to this length
 
 
 class Status(StrEnum):
@@ -47,8 +49,8 @@ class Task:
     assignment: str
     notebook: str
     student: str
-    timeout: float = 300.0
-    memory_bytes: int = 4 << 30
+    timeout: float = SUBMISSION_SECONDS
+    memory_bytes: int = SUBMISSION_MEMORY_BYTES
     gradebook: str = ""  # a gradebook file holding the assignment; the course's by default
     sandbox: bool = True  # False only when the instructor chose --no-sandbox
     warm: bool = True  # fork sandboxed kernels from the worker's warm process; False: start each cold
@@ -129,7 +131,7 @@ def _grade(task, notebook, result):
     try:
         autograded, result.scores, warnings = autograder_for(task).grade(notebook, task.student)
     except Exception as error:  # noqa: BLE001 (nbgrader's converter logs and skips such a notebook too)
-        raise SubmissionError(f"nbgrader could not grade it: {type(error).__name__}: {error}"[:300]) from None
+        raise SubmissionError(f"nbgrader could not grade it: {type(error).__name__}: {error}"[:REASON_CHARS]) from None
     result.warnings.extend(warnings)
     result.autograded_notebook = nbformat.writes(autograded)
     for cell in autograded.cells:

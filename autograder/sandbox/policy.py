@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..defaults import (KERNEL_CPU_SECONDS, KERNEL_MEMORY_BYTES, KERNEL_OPEN_FILES, KERNEL_PROCESSES,
+                        KERNEL_WORK_BYTES)
 from . import launch
 
 LAUNCHER = Path(__file__).with_name("launch.py")
@@ -95,10 +97,10 @@ class Sandbox:
         not governed by Landlock up to ABI 7). On by default.
     """
 
-    memory_bytes: int = 2 << 30
-    processes: int = launch.PROCESSES
-    work_bytes: int = 64 << 20
-    cpu_seconds: int = 900
+    memory_bytes: int = KERNEL_MEMORY_BYTES
+    processes: int = KERNEL_PROCESSES
+    work_bytes: int = KERNEL_WORK_BYTES
+    cpu_seconds: int = KERNEL_CPU_SECONDS
     files: list = field(default_factory=list)
     environment: dict = field(default_factory=dict)
     readable: list = field(default_factory=list)
@@ -119,7 +121,7 @@ class Sandbox:
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
                 "hide": private_package_folders(readable), "env": env,
                 "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
-                "open_files": 1024, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups,
+                "open_files": KERNEL_OPEN_FILES, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups,
                 "new_root": self.new_root}
 
     def command(self, argv, work, sockets):
