@@ -5,16 +5,20 @@ and where no cgroup is to be had. A grader without a range warns, and its kernel
 file outside their folders read-only. A pids cgroup v2 group is used only where it is really
 delegated to the grader.
 
-The tests run as root: the graders that are not root are a temporary account (made and removed
-here, with an /etc/subuid and /etc/subgid line of its own while a test needs one), run with
-setpriv in a mount namespace where the kit's Python is reachable for it.
+The tests run as root: a root grader in a small container is root in a user namespace mapping
+65,536 ids; the graders that are not root are an account that exists only in the mount namespace
+their commands run in (tests/as_another_account.py: /etc is covered with a copy holding its
+lines, and subuid and subgid ones where a test gives it a range), so the host's /etc is never
+written.
 """
 
 import asyncio
+import grp
 import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +33,7 @@ from autograder.grade.autograde import STARTUP_FILES
 from autograder.sandbox.launch import KERNEL_ID_BASE, kernel_ids_mappable
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
+from kernel_probe import LOCKS_ITS_SOCKET_FOLDER, probe, status
 from test_sandbox import run_inside
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not kernel_ids_mappable(),
@@ -66,72 +71,50 @@ def test_a_fork_bomb_is_capped_by_rlimit_nproc_without_a_cgroup(tmp_path):
     assert processes_of_uid(KERNEL_ID_BASE + int(uid)) == []
 
 
-def statuses(pid):
-    """{field: values} of /proc/`pid`/status, read from the grader's side."""
-    with open(f"/proc/{pid}/status") as handle:
-        return {line.split(":")[0]: line.split(":", 1)[1].split() for line in handle}
+def kernel_and_first_process(found):
+    """(the kernel's processes, the pid namespace's first process) among those `probe` found."""
+    first = [p for p in found["processes"] if p["NSpid"][-1] == "1"]
+    others = [p for p in found["processes"] if len(p["NSpid"]) > 1 and p["NSpid"][-1] != "1"]
+    assert len(first) == 1 and others, found
+    return others, first[0]
 
 
-def kernel_processes(leader):
-    """(pid, status) of every process under the sandbox whose outermost process is `leader`,
-    but the pid namespace's first one (which sets the sandbox up and keeps inside uid 0)."""
-    found = []
-    for child in psutil.Process(leader).children(recursive=True):
-        status = statuses(child.pid)
-        if len(status["NSpid"]) > 1 and status["NSpid"][-1] != "1":
-            found.append((child.pid, status))
-    return found
-
-
-def assert_kernel_ids(leader):
-    """Every process of the kernel under `leader` has the uid and gid ``KERNEL_ID_BASE + leader``
-    (neither 0 nor the grader's), no supplementary group and no capability; and there are two:
-    the kernel and the process it started."""
-    found = kernel_processes(leader)
-    assert len(found) == 2, found
-    for _pid, status in found:
-        ids = {int(value) for value in status["Uid"] + status["Gid"]}
-        assert ids == {KERNEL_ID_BASE + leader} and not ids & {0, os.getuid(), os.getgid()}
-        assert status.get("Groups", []) == [] and int(status["CapEff"][0], 16) == 0
+def assert_ids(processes, expected, grader_ids):
+    """Every process has uid and gid `expected` (not one of `grader_ids`, not 0), no group and no capability."""
+    for process in processes:
+        ids = {int(value) for value in process["Uid"] + process["Gid"]}
+        assert ids == {expected} and not ids & {0, *grader_ids}, process
+        assert process["Groups"] == [] and int(process["CapEff"][0], 16) == 0, process
 
 
 STARTS_A_PROCESS = ("import subprocess, sys\n"
                     "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-                    "import time; time.sleep(0.5); print('started')")
+                    "import time, numpy, ipykernel; time.sleep(0.5); print('started', int(numpy.ones(3).sum()))\n"
+                    + LOCKS_ITS_SOCKET_FOLDER)
 
 
-async def check_a_kernel(pool=None):
-    """Start a kernel (cold, or forked from `pool`), have it start a process, and check the ids
-    of both from outside; then that it can import numpy and ipykernel."""
-    sandbox = Sandbox(memory_bytes=1 << 30)
-    manager = SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, pool=pool, kernel_name="python3")
-    await manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=60)
-        printed = []
-        hook = lambda message: printed.append(message["content"].get("text", ""))  # noqa: E731
-        await client.execute_interactive(STARTS_A_PROCESS, output_hook=hook, timeout=60)
-        assert "started" in "".join(printed), printed
-        assert_kernel_ids(manager.provisioner.process.pid)
-        reply = await client.execute_interactive("import numpy, ipykernel; numpy.ones(3).sum()", timeout=60)
-        assert reply["content"]["status"] == "ok"
-    finally:
-        client.stop_channels()
-        await manager.shutdown_kernel(now=True)
+def check_a_kernel(pool=None):
+    """A kernel (cold, or forked from `pool`) starts a process; both have the uid and gid
+    ``KERNEL_ID_BASE + leader``, no group, no capability. It runs numpy, cannot chmod the
+    folder of its sockets (the grader's), and leaves nothing behind."""
+    found = asyncio.run(probe(STARTS_A_PROCESS, pool))
+    assert found["status"] == "ok" and found["printed"].split("\n")[:2] == ["started 3", "chmod EPERM"], found
+    processes, _first = kernel_and_first_process(found)
+    assert len(processes) == 2, found
+    assert_ids(processes, KERNEL_ID_BASE + found["leader"], {os.getuid(), os.getgid()})
+    assert not found["folder left"]
 
 
 def test_a_cold_kernel_has_a_uid_and_gid_of_its_own():
-    asyncio.run(check_a_kernel())
+    check_a_kernel()
 
 
 def test_a_warm_kernel_has_a_uid_and_gid_of_its_own():
     from autograder.sandbox.pool import KernelPool
     pool = KernelPool(Sandbox())
     try:
-        asyncio.run(check_a_kernel(pool))
-        zygote = statuses(pool.process.pid)
+        check_a_kernel(pool)
+        zygote = status(pool.process.pid)
         assert zygote["Uid"][0] == str(os.getuid())  # the warm process keeps inside 0; it runs no student code
     finally:
         pool.stop()
@@ -160,6 +143,67 @@ def test_a_0600_file_is_closed_even_where_landlock_allows(tmp_path):
                                 sandbox=Sandbox(memory_bytes=1 << 30, readable=[str(folder)]))
     assert code == 0, err
     assert out.splitlines() == ["open.txt for everyone", "secret.txt denied"]
+
+
+# Root in a new user namespace that maps only ids 0 to 65535, as a container's: runs the rest of
+# the command line there.
+IN_A_SMALL_CONTAINER = """
+import ctypes, os, sys
+ready, go = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000):  # CLONE_NEWUSER
+        os._exit(99)
+    os.write(ready[1], b"1")
+    os.read(go[0], 1)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+os.read(ready[0], 1)
+for name in ("uid_map", "gid_map"):
+    with open(f"/proc/{pid}/{name}", "w") as handle:
+        handle.write("0 0 65536\\n")
+os.write(go[1], b"1")
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+# Starts a sandboxed program that says its uid and waits, and reads the uids of the sandbox's
+# processes from outside it (in the container, whose ids are the host's).
+UIDS_FROM_OUTSIDE = """
+import json, pathlib, subprocess, sys, tempfile
+import psutil
+from autograder.sandbox import launch
+from autograder.sandbox.policy import Sandbox
+ids = launch.kernel_ids()
+folder = pathlib.Path(tempfile.mkdtemp())
+work, sockets, program = folder / "work", folder / "sockets", folder / "program.py"
+work.mkdir(), sockets.mkdir()
+program.write_text("import os, time; print(os.getuid(), flush=True); time.sleep(30)")
+sandbox = Sandbox(memory_bytes=1 << 30, files=[(str(program), "program.py")])
+child = subprocess.Popen(sandbox.command([sys.executable, "program.py"], work, sockets),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+inside = child.stdout.readline().strip()
+uids = sorted({process.uids().real for process in psutil.Process(child.pid).children(recursive=True)})
+child.kill()
+print(json.dumps({"ids": ids and [ids.uid_start, ids.gid_start, ids.count], "inside": inside, "uids": uids,
+                  "stderr": child.communicate()[1], "map": open("/proc/self/uid_map").read().split()}))
+"""
+
+
+def test_a_root_grader_in_a_small_container_gives_its_kernels_free_ids_of_its_map():
+    """Root in a container that maps 65,536 ids has no `KERNEL_ID_BASE` ids: its kernels take
+    ids from the largest stretch of its map that no account or group uses, never 0 (before, they
+    kept the container's root), and it warns of nothing."""
+    done = subprocess.run([sys.executable, "-c", IN_A_SMALL_CONTAINER, "-c", UIDS_FROM_OUTSIDE],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["map"] == ["0", "0", "65536"] and found["ids"], found
+    start, _gids, count = found["ids"]
+    taken = {e.pw_uid for e in pwd.getpwall()} | {e.pw_gid for e in pwd.getpwall()} | {g.gr_gid for g in grp.getgrall()}
+    assert count >= 1024 and not set(range(start, start + count)) & (taken | {0, 65534, 65535}), found
+    kernel = start + int(found["inside"]) - 1
+    assert found["uids"] == [0, kernel] and "warning" not in found["stderr"], found  # the namespace's first process keeps 0
 
 
 BOMB_CELL = FORK_BOMB.replace("\n    ", "\n").replace("time.sleep(30)", "time.sleep(60)")
@@ -245,9 +289,10 @@ def test_the_kernel_cannot_change_the_mode_or_times_of_root_files(tmp_path):
 # --- graders that are not root ---
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+TESTS = REPOSITORY / "tests"
 SANDBOX_CODE = str(REPOSITORY / "autograder" / "sandbox")
 SUBORDINATE_START, SUBORDINATE_COUNT = 0x60000000, 65536  # below the root grader's kernel ids, used by no account
-SUBUID, SUBGID = Path("/etc/subuid"), Path("/etc/subgid")
+ACCOUNT_FILES = [Path("/etc") / name for name in ("passwd", "group", "subuid", "subgid")]
 
 
 def needed(*tools):
@@ -258,180 +303,136 @@ def needed(*tools):
         pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
 
 
-class Grader:
-    """A temporary account that grades: `name`, `uid`, `gid` and a 0700 `home` of its own."""
+def account_files():
+    return {path: path.read_bytes() if path.exists() else None for path in ACCOUNT_FILES}
 
-    def __init__(self, name, home):
-        entry = pwd.getpwnam(name)
-        self.name, self.uid, self.gid, self.home = name, entry.pw_uid, entry.pw_gid, home
+
+class Grader:
+    """An account that grades, which exists only for the commands run as it (`run_as`): `name`,
+    `uid`, `gid` (its own group), a supplementary group `extra_gid`, and a 0700 `home`."""
+
+    def __init__(self, uid, home):
+        self.name, self.uid, self.gid, self.extra_gid, self.home = f"kit-grader-{uid}", uid, uid, uid + 1, home
+
+    def etc(self, subordinate=None, accounts=()):
+        """The lines its commands see added to /etc: its account and groups, `accounts`, and a
+        `subordinate` range (start, count) in subuid and subgid."""
+        lines = {"passwd": [f"{self.name}:x:{self.uid}:{self.gid}::{self.home}:/usr/sbin/nologin", *accounts],
+                 "group": [f"{self.name}:x:{self.gid}:", f"{self.name}-extra:x:{self.extra_gid}:{self.name}"]}
+        if subordinate:
+            lines["subuid"] = lines["subgid"] = [f"{self.name}:{subordinate[0]}:{subordinate[1]}"]
+        return lines
 
 
 @pytest.fixture(scope="module")
 def grader():
-    needed("useradd", "userdel", "setpriv")
-    uid = next(n for n in range(61000, 62000) if not any(e.pw_uid == n for e in pwd.getpwall()))
-    name = f"kit-grader-{uid}"
-    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--uid", str(uid),
-                    "--shell", "/usr/sbin/nologin", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name],
-                   check=True, capture_output=True)
-    home = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    """A grader account seen only by the commands `run_as` runs (the host's /etc is not written)."""
+    needed("setpriv")
+    taken = {e.pw_uid for e in pwd.getpwall()} | {g.gr_gid for g in grp.getgrall()}
+    uid = next(n for n in range(61000, 62000, 2) if not {n, n + 1} & taken)
+    home = Path(tempfile.mkdtemp(prefix=f"kit-grader-{uid}-"))
+    before = account_files()
     try:
-        account = Grader(name, home)
-        os.chown(home, account.uid, account.gid)
-        yield account
+        os.chown(home, uid, uid)
+        yield Grader(uid, home)
     finally:
-        subprocess.run(["userdel", name], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
-    assert name not in {e.pw_name for e in pwd.getpwall()}
+    assert account_files() == before
 
 
-def has_a_range(grader):
-    return any(path.exists() and f"{grader.name}:" in path.read_text() for path in (SUBUID, SUBGID))
-
-
-@contextmanager
-def subordinate_range(name, start, count):
-    """`name` has the range `start`, `count` in /etc/subuid and /etc/subgid while in the block."""
-    files = {}
-    for path in (SUBUID, SUBGID):
-        files[path] = path.read_text() if path.exists() else None
-        before = files[path] or ""
-        path.write_text(before + ("\n" if before and not before.endswith("\n") else "") + f"{name}:{start}:{count}\n")
-    try:
-        yield
-    finally:
-        for path, before in files.items():
-            kept = [line for line in path.read_text().splitlines(True) if not line.startswith(f"{name}:")]
-            if before is None and not kept:
-                path.unlink()
-            else:
-                path.write_text("".join(kept))
-
-
-# Run as root: in a mount namespace of its own, where the paths the kit's Python needs are open to
-# everyone (the Python may lie under a 0700 /root), run the rest of the command line as the grader.
-AS_GRADER = """
-import os, sys
-sys.path.insert(0, {sandbox!r})
-import launch
-launch._check(launch.LIBC.unshare(launch.CLONE_NEWNS), "unshare")
-launch._mount(None, "/", None, launch.MS_REC | launch.MS_PRIVATE, None)
-launch.open_up({paths!r})
-uid, gid = sys.argv[1:3]
-os.execvp("setpriv", ["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", "--", *sys.argv[3:]])
-"""
-
-
-def run_as(grader, script, timeout=120):
-    """Run the Python `script` as `grader`, with its home as HOME and TMPDIR; (exit code, stdout, stderr)."""
-    path = grader.home / "script.py"
-    path.write_text(textwrap.dedent(script))
-    os.chown(path, grader.uid, grader.gid)
-    paths = sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), str(REPOSITORY)})
-    env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": str(grader.home),
-           "TMPDIR": str(grader.home), "MPLBACKEND": "Agg", "PYTHONPATH": str(REPOSITORY), "LANG": "C.UTF-8"}
-    done = subprocess.run([sys.executable, "-c", AS_GRADER.format(sandbox=SANDBOX_CODE, paths=paths),
-                           str(grader.uid), str(grader.gid), sys.executable, str(path)],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+def run_as(grader, arguments, subordinate=None, accounts=(), timeout=120):
+    """Run `arguments` (a Python program and its arguments) as `grader`, with its home as HOME and
+    TMPDIR, its own group and its supplementary one; (exit code, stdout, stderr)."""
+    spec = {"uid": grader.uid, "gid": grader.gid, "groups": [grader.extra_gid],
+            "etc": grader.etc(subordinate, accounts),
+            "paths": sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), str(REPOSITORY)})}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(spec, handle)
+        handle.flush()
+        env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": str(grader.home),
+               "TMPDIR": str(grader.home), "MPLBACKEND": "Agg", "PYTHONPATH": str(REPOSITORY), "LANG": "C.UTF-8"}
+        done = subprocess.run([sys.executable, str(TESTS / "as_another_account.py"), handle.name, "--",
+                               sys.executable, *arguments], env=env, capture_output=True, text=True, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
 
 
-# As the grader: check the sandbox as `autograder grade` does, then start a cold kernel and a warm
-# one as grading does, run CELL in each, and describe every process under the kernel from outside.
-KERNELS_OF_A_GRADER = """
-    import asyncio, json, os, sys
-    import psutil
-    from autograder.grade.autograde import STARTUP_FILES
-    from autograder.sandbox import launch
-    from autograder.sandbox.kernel import SandboxedKernelManager
-    from autograder.sandbox.policy import Sandbox, check_available
-    from autograder.sandbox.pool import KernelPool
-
-    CELL = {cell!r}
-
-    def status(pid):
-        with open(f"/proc/{{pid}}/status") as handle:
-            return {{line.split(":")[0]: line.split(":", 1)[1].split() for line in handle}}
-
-    async def kernel(pool):
-        manager = SandboxedKernelManager(sandbox=Sandbox(memory_bytes=1 << 30), startup_files=STARTUP_FILES,
-                                         pool=pool, kernel_name="python3")
-        await manager.start_kernel()
-        client = manager.client()
-        client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            printed = []
-            reply = await client.execute_interactive(CELL, timeout=60, output_hook=lambda message: printed.append(
-                message["content"].get("text", message["content"].get("evalue", ""))))
-            leader = manager.provisioner.process.pid
-            processes = [{{key: status(child.pid)[key] for key in ("Uid", "Gid", "Groups", "CapEff", "NSpid")}}
-                         for child in psutil.Process(leader).children(recursive=True)]
-            return {{"status": reply["content"]["status"], "printed": "".join(printed), "leader": leader,
-                    "processes": processes}}
-        finally:
-            client.stop_channels()
-            await manager.shutdown_kernel(now=True)
-
-    check_available()
-    pool = KernelPool(Sandbox())
+@contextmanager
+def a_socket_of_the_extra_group(grader):
+    """A listening unix socket in /tmp that the grader's supplementary group (only) may connect
+    to; yields its path, and checks on leaving that nobody connected."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp", prefix="kit-group-socket-"))
+    listener = socket.socket(socket.AF_UNIX)
     try:
-        found = {{"mappable": launch.kernel_ids_mappable(), "bound": launch.process_bound(),
-                 "cold": asyncio.run(kernel(None)), "warm": asyncio.run(kernel(pool))}}
+        path = folder / "group.sock"
+        listener.bind(str(path))
+        listener.listen()
+        listener.setblocking(False)
+        os.chown(folder, 0, grader.extra_gid)
+        os.chown(path, 0, grader.extra_gid)
+        folder.chmod(0o750)
+        path.chmod(0o770)
+        yield str(path)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
     finally:
-        pool.stop()
-    print(json.dumps(found))
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+CONNECTS = """
+import errno as _errno, socket as _socket
+try:
+    _socket.socket(_socket.AF_UNIX).connect({path!r})
+    print("connect done")
+except OSError as _error:
+    print("connect", _errno.errorcode[_error.errno])
 """
 
-SAYS_ITS_UID = "import os, numpy; print(os.getuid(), os.getgid(), int(numpy.ones(3).sum()))"
 
-
-def kernels_of(grader, cell):
-    """What `KERNELS_OF_A_GRADER` found for `grader`, and what it wrote on stderr."""
-    code, out, err = run_as(grader, KERNELS_OF_A_GRADER.format(cell=cell))
+def kernels_of(grader, cell, **etc):
+    """What `kernel_probe` found for `grader` (its cold and its warm kernel), and its stderr."""
+    code, out, err = run_as(grader, [str(TESTS / "kernel_probe.py"), cell], **etc)
     assert code == 0, err
     return json.loads(out.splitlines()[-1]), err
 
 
-def kernel_and_first_process(found):
-    """(the kernel's processes, the pid namespace's first process) among `found`'s."""
-    first = [p for p in found["processes"] if p["NSpid"][-1] == "1"]
-    others = [p for p in found["processes"] if p["NSpid"][-1] != "1"]
-    assert len(first) == 1 and others, found
-    return others, first[0]
+SAYS_ITS_UID = "import os, numpy; print(os.getuid(), os.getgid(), int(numpy.ones(3).sum()))\n"
 
 
 def test_a_grader_with_a_subordinate_range_gives_its_kernels_ids_from_it(grader):
     """A grader that is not root, with a range in /etc/subuid and /etc/subgid: its cold and warm
-    kernels, seen from outside, have a uid and gid in that range (start + (pid - 1) mod count),
-    neither the grader's nor 0, no group and no capability, and still run numpy; the grader
-    reaches their sockets, and check_available warns of nothing."""
+    kernels, seen from outside, have a uid and gid in that range, after the id of an account that
+    lies in it (start + 6 + (pid - 1) mod (count - 6)), neither the grader's nor 0, no group and
+    no capability, and still run numpy. The grader reaches their sockets; they cannot chmod the
+    sockets' folder nor reach a socket of the grader's supplementary group, and leave nothing
+    behind; check_available warns of nothing."""
     needed("newuidmap", "newgidmap")
-    with subordinate_range(grader.name, SUBORDINATE_START, SUBORDINATE_COUNT):
-        found, err = kernels_of(grader, SAYS_ITS_UID)
+    inside_the_range = SUBORDINATE_START + 5  # an account's uid and gid: no kernel may take them
+    with a_socket_of_the_extra_group(grader) as path:
+        found, err = kernels_of(grader, SAYS_ITS_UID + LOCKS_ITS_SOCKET_FOLDER + CONNECTS.format(path=path),
+                                subordinate=(SUBORDINATE_START, SUBORDINATE_COUNT),
+                                accounts=[f"kit-inside:x:{inside_the_range}:{inside_the_range}::/:/usr/sbin/nologin"])
     assert "warning" not in err, err
     assert found["mappable"] and "RLIMIT_NPROC on the kernel's own uid" in found["bound"], found
+    first_free, count = inside_the_range + 1, SUBORDINATE_COUNT - 6
     for kind in ("cold", "warm"):
         kernel = found[kind]
         assert kernel["status"] == "ok", kernel
-        inside = 1 + (kernel["leader"] - 1) % SUBORDINATE_COUNT
-        assert kernel["printed"].split() == [str(inside), str(inside), "3"], kernel
+        inside = 1 + (kernel["leader"] - 1) % count
+        assert kernel["printed"].split("\n")[:3] == [f"{inside} {inside} 3", "chmod EPERM", "connect ENOENT"], kernel
         processes, first = kernel_and_first_process(kernel)
-        for process in processes:
-            ids = {int(value) for value in process["Uid"] + process["Gid"]}
-            assert ids == {SUBORDINATE_START + inside - 1}, (kind, process)
-            assert not ids & {0, grader.uid, grader.gid}
-            assert process["Groups"] == [] and int(process["CapEff"][0], 16) == 0, (kind, process)
+        assert_ids(processes, first_free + inside - 1, {grader.uid, grader.gid, grader.extra_gid})
         assert {int(value) for value in first["Uid"]} == {grader.uid}  # it sets the sandbox up, inside 0
-    assert not has_a_range(grader)  # the line is gone
+        assert not kernel["folder left"], kernel
 
 
 def test_a_grader_without_a_range_warns_and_its_kernels_cannot_change_its_files(grader):
-    """Without a range its kernels keep the grader's uid, so they own the grader's files, and
-    Landlock has no right for a file's mode or times: a cold and a warm kernel each try to chmod,
-    touch and write a file of the grader's outside their folders, and find it on a read-only
-    filesystem; the file is unchanged. They hold no capability. check_available prints the one-line
-    warning saying what is missing and how to get it."""
+    """Without a range its kernels keep the grader's uid (and its supplementary group: an
+    unprivileged user namespace cannot drop it), so they own the grader's files, and Landlock has
+    no right for a file's mode or times: a cold and a warm kernel each try to chmod, touch and
+    write a file of the grader's outside their folders, and a socket of the grader's group, and
+    find none of them in their root; the file is unchanged. They hold no capability.
+    check_available prints the one-line warning saying what is missing and how to get it."""
     notes = grader.home / "course" / "notes.txt"
     notes.parent.mkdir()
     notes.write_text("the grader's")
@@ -450,22 +451,23 @@ def test_a_grader_without_a_range_warns_and_its_kernels_cannot_change_its_files(
                 print(name, os.strerror(error.errno))
         print("uid", os.getuid(), open("/proc/self/status").read().split("CapEff:")[1].split()[0])
     """)
-    assert not has_a_range(grader)
-    found, err = kernels_of(grader, cell)
+    with a_socket_of_the_extra_group(grader) as path:
+        found, err = kernels_of(grader, cell + CONNECTS.format(path=path))
     assert not found["mappable"] and "on the grader's uid" in found["bound"], found
     for kind in ("cold", "warm"):
         kernel = found[kind]
         assert kernel["status"] == "ok", kernel
-        assert kernel["printed"].split("\n")[:4] == [
+        assert kernel["printed"].split("\n")[:5] == [
             # Not in the kernel's own root at all (launch.enter_new_root); read-only besides.
             "chmod No such file or directory", "utime No such file or directory", "write No such file or directory",
-            f"uid {grader.uid} 0000000000000000"], (kind, kernel["printed"])
+            f"uid {grader.uid} 0000000000000000", "connect ENOENT"], (kind, kernel["printed"])
+        assert not kernel["folder left"], kernel
     after = notes.stat()
     assert (after.st_mode, after.st_mtime_ns, notes.read_text()) == (before.st_mode, before.st_mtime_ns, "the grader's")
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and warnings[0].startswith("warning: kernels keep the grader's uid"), err
-    assert str(SUBUID) in warnings[0] and ("apt install uidmap" in warnings[0]
-                                                  or f"{grader.name} has no range" in warnings[0]), warnings
+    assert "/etc/subuid" in warnings[0] and ("apt install uidmap" in warnings[0]
+                                              or f"{grader.name} has no range" in warnings[0]), warnings
 
 
 # --- which cgroup v2 groups are delegated ---

@@ -291,8 +291,8 @@ def test_the_operator_can_turn_pids_cgroups_off(tmp_path, monkeypatch):
 
 
 def test_in_its_own_root_no_outside_unix_socket_has_a_path(tmp_path):
-    """With ``new_root``, a 0777 socket in /tmp and one in /run (which Landlock ABI 7, the network
-    namespace and read-only mounts do not stop) have no path for the kernel: connect() fails
+    """In the kernel's own root (`launch.enter_new_root`), a 0777 socket in /tmp and one in /run
+    (which Landlock ABI 7, the network namespace and read-only mounts do not stop) have no path for it: connect() fails
     with ENOENT and the listeners receive nothing. It holds no capability in any set, runs under
     no_new_privs, and only the expected top-level entries exist."""
     import shutil
@@ -324,16 +324,20 @@ def test_in_its_own_root_no_outside_unix_socket_has_a_path(tmp_path):
             print(*sorted(n for n in ("bin", "boot", "etc", "home", "lib", "media", "mnt", "opt", "run", "srv",
                                       "tmp", "usr", "var", "root", "dev", "proc", "sys") if os.path.lexists("/" + n)))
         """
-        code, out, err = run_inside(tmp_path, probe, sandbox=Sandbox(memory_bytes=1 << 30, new_root=True))
+        code, out, err = run_inside(tmp_path, probe, sandbox=Sandbox(memory_bytes=1 << 30))
         assert code == 0, err
         lines = out.splitlines()
         assert lines[:2] == ["ENOENT", "ENOENT"], out
         assert lines[2].split() == ["0000000000000000"] * 5 + ["1"], out
         assert set(lines[3].split()) <= {"dev", "etc", "lib", "lib64", "proc", "root", "sys", "tmp", "usr"}, out
         assert "run" not in lines[3].split() and "var" not in lines[3].split(), out
-        for listener in listeners:
+        for listener, path in zip(listeners, paths):
             with pytest.raises(BlockingIOError):
                 listener.accept()
+            with socket.socket(socket.AF_UNIX) as control:  # the socket itself was open to anyone
+                control.connect(path)
+                listener.setblocking(True)
+                listener.accept()[0].close()
     finally:
         for listener in listeners:
             listener.close()

@@ -132,5 +132,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart)
         if not restart:
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self.folder.exists():  # not the grader's to remove: the kernel was given a folder
+                self.log.warning("sandbox: could not remove the kernel's folder %s", self.folder)
 
     cleanup_resources = _async_cleanup_resources

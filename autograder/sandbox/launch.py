@@ -11,9 +11,11 @@ What it does, in order (each step's failure ends it with exit code 125 and says 
    grader (`cgroup_v2_delegated`); none when the spec says ``"cgroups": false``);
 2. enters new user, mount, pid, network, IPC and UTS namespaces: no network at all, no view of
    other processes, and no privilege over the machine. Besides the grader's own ids (inside 0,
-   for the set-up), it maps kernel ids: a root grader `KERNEL_ID_BASE` and up, any other grader
-   its subordinate ids from /etc/subuid and /etc/subgid, through newuidmap and newgidmap
-   (`subordinate_ids`). Without either, it maps the grader's own uid only (`enter_namespaces`);
+   for the set-up), it maps kernel ids that no account, group or other user's range uses: a root
+   grader `KERNEL_ID_BASE` and up (in a container that maps too few, a free stretch of those it
+   maps), any other grader its subordinate ids from /etc/subuid and /etc/subgid, through
+   newuidmap and newgidmap (`kernel_ids`). Without, it maps the grader's own uid only
+   (`enter_namespaces`);
 3. forks the pid namespace's first process, which the kernel makes take every process of the
    namespace with it when it ends (setsid and double fork included); it dies with this process;
 4. there: hides the spec's folders under empty read-only tmpfs, then moves into a new root made
@@ -67,15 +69,17 @@ SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000
 # the pid of its sandbox's outermost process (the launcher, or the warm process's fork), so that
 # no two live kernels share one, and each has a process count (RLIMIT_NPROC) of its own. The
 # range lies above the ids systemd gives containers (524288 to 1879048191) and below 2^31, where
-# no account or subordinate-id range is normally made; its kernel ids own no file outside.
+# no account or subordinate-id range is normally made; its kernel ids own no file outside. (Where
+# the grader's namespace lacks them or one is taken, `kernel_ids` takes a free stretch instead.)
 KERNEL_ID_BASE = 0x70000000
 PID_LIMIT = 1 << 22  # Linux's highest pid_max (PID_MAX_LIMIT on 64-bit): every pid maps
 # Where the grader is not root, the kernel ids come from the grader's subordinate ranges in
 # these files, mapped by shadow's setuid helpers (Debian's package uidmap), as rootless
 # container tools do. Only these folders are searched: the launcher runs with an empty PATH.
 SUBUID, SUBGID = "/etc/subuid", "/etc/subgid"
+MIN_KERNEL_IDS = 1024  # fewer free ids than this: a grader's kernels keep its uid (`protection_warning`)
 ID_HELPER_FOLDERS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin")
-KERNEL_UMASK = 0o007  # a non-root grader reaches a kernel's sockets through their group (`give_to`)
+KERNEL_UMASK = 0o007  # a non-root grader reaches a kernel's sockets through their group (`let_in`)
 
 PROCESSES = 64  # the most processes and threads alive at once in one sandbox, unless the spec says
 V1_PIDS = "/sys/fs/cgroup/pids"
@@ -462,13 +466,14 @@ def _mapped_ranges(name):
         return [tuple(int(field) for field in line.split()) for line in handle if line.strip()]
 
 
-class SubordinateIds:
-    """The grader's subordinate uid and gid ranges that kernels take their ids from, and the
-    helpers that map them (`subordinate_ids`)."""
+class KernelIds:
+    """The ids kernels take, seen from the grader's user namespace (`kernel_ids`): `count` uids
+    from `uid_start` and as many gids from `gid_start`; `helpers` are newuidmap and newgidmap
+    where the grader is not root (they map its subordinate ranges), None for root (which writes
+    the maps itself)."""
 
-    def __init__(self, newuidmap, newgidmap, uid_start, gid_start, count):
-        self.newuidmap, self.newgidmap = newuidmap, newgidmap
-        self.uid_start, self.gid_start, self.count = uid_start, gid_start, count
+    def __init__(self, uid_start, gid_start, count, helpers=None):
+        self.uid_start, self.gid_start, self.count, self.helpers = uid_start, gid_start, count, helpers
 
 
 def _id_helper(name):
@@ -479,26 +484,116 @@ def _id_helper(name):
     return None
 
 
-def _subordinate_range(path, owners, own_id):
-    """The largest range (start, count) that the file `path` (/etc/subuid or /etc/subgid) gives
-    one of `owners` (the user's name or uid), holding neither 0 nor `own_id`; None if none."""
+def _lines(path):
+    """The ``:``-separated fields of each line of `path` (/etc/passwd, /etc/subuid, ...); none if unreadable."""
     try:
         with open(path) as handle:
-            lines = handle.read().splitlines()
+            return [line.strip().split(":") for line in handle if line.strip() and not line.startswith("#")]
     except OSError:
-        return None
-    best = None
-    for line in lines:
-        fields = line.strip().split(":")
-        if len(fields) != 3 or fields[0] not in owners:
-            continue
-        try:
-            start, count = int(fields[1]), min(int(fields[2]), PID_LIMIT - 1)
-        except ValueError:
-            continue
-        if start > 0 and count > 0 and not start <= own_id < start + count and (best is None or count > best[1]):
-            best = (start, count)
-    return best
+        return []
+
+
+def _account_ids(kind):
+    """Every uid (`kind` "uid") or gid ("gid") that an account or a group has (through NSS:
+    /etc/passwd and /etc/group, and a directory where the system enumerates one), as ranges of one."""
+    import grp
+    import pwd
+    if kind == "uid":
+        return [(entry.pw_uid, 1) for entry in pwd.getpwall()]
+    return [(entry.pw_gid, 1) for entry in pwd.getpwall()] + [(entry.gr_gid, 1) for entry in grp.getgrall()]
+
+
+def _subordinate_ranges(kind):
+    """[(owner, start, count)] of /etc/subuid (`kind` "uid") or /etc/subgid ("gid")."""
+    found = []
+    for fields in _lines(SUBUID if kind == "uid" else SUBGID):
+        if len(fields) == 3 and fields[1].isdigit() and fields[2].isdigit():
+            found.append((fields[0], int(fields[1]), int(fields[2])))
+    return found
+
+
+def _free_stretches(ranges, taken):
+    """The parts of `ranges` ([(start, count)]) that no range of `taken` overlaps."""
+    pieces = []
+    for start, count in ranges:
+        at, end = start, start + count
+        for cut, length in sorted(taken):
+            if cut < end and cut + length > at:
+                if cut > at:
+                    pieces.append((at, cut - at))
+                at = max(at, cut + length)
+        if at < end:
+            pieces.append((at, end - at))
+    return pieces
+
+
+def _within(ranges, bounds):
+    """The parts of `ranges` that lie inside one of `bounds` (both [(start, count)])."""
+    return [(max(s, b), min(s + c, b + n) - max(s, b)) for s, c in ranges for b, n in bounds
+            if max(s, b) < min(s + c, b + n)]
+
+
+def _free_kernel_ids(kind, allowed, others, own_id):
+    """The largest stretch (start, count) of `allowed` that exists in this user namespace (its
+    uid_map or gid_map) and holds no account's or group's id, no range of `others` (other users'
+    subordinate ranges), neither 0, the overflow ids 65534 and 65535, nor `own_id`; capped at
+    ``PID_LIMIT - 1``. None if it has fewer than `MIN_KERNEL_IDS`."""
+    mapped = [(inside, count) for inside, _outside, count in _mapped_ranges(f"{kind}_map")]
+    taken = _account_ids(kind) + list(others) + [(0, 1), (65534, 2), (own_id, 1)]
+    free = _free_stretches(_within(allowed, mapped), taken)
+    start, count = max(free, key=lambda piece: piece[1], default=(0, 0))
+    return (start, min(count, PID_LIMIT - 1)) if count >= MIN_KERNEL_IDS else None
+
+
+def _root_kernel_ids():
+    """(`KernelIds`, None) for a root grader, or (None, why none): `KERNEL_ID_BASE` + 1 and up
+    where all of them are free, else the largest free stretch of the ids this namespace maps (a
+    container's 65,536, say)."""
+    wanted = [(KERNEL_ID_BASE + 1, PID_LIMIT - 1)]
+    stretches = []
+    for kind in ("uid", "gid"):
+        others = [(start, count) for _owner, start, count in _subordinate_ranges(kind)]
+        found = _free_kernel_ids(kind, wanted, others, 0)
+        if found != wanted[0]:
+            everything = [(inside, count) for inside, _outside, count in _mapped_ranges(f"{kind}_map")]
+            found = _free_kernel_ids(kind, everything, others, 0)
+        if found is None:
+            return None, (f"this container maps no {MIN_KERNEL_IDS} {kind}s that no account, group or "
+                          f"subordinate range in {SUBUID} or {SUBGID} uses")
+        stretches.append(found)
+    (uids, uid_count), (gids, gid_count) = stretches
+    return KernelIds(uids, gids, min(uid_count, gid_count)), None
+
+
+def _subordinate_kernel_ids():
+    """(`KernelIds`, None) for a grader that is not root, or (None, what is missing and how to get it)."""
+    import pwd
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        user = pwd.getpwuid(uid)
+    except KeyError:
+        return None, f"uid {uid} has no account (newuidmap maps only an account's ranges)"
+    name, helpers = user.pw_name, (_id_helper("newuidmap"), _id_helper("newgidmap"))
+    owners = {name, str(uid)}
+    give = f"a free range, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}"
+    stretches = []
+    for kind, own_id in (("uid", uid), ("gid", gid)):
+        ranges = _subordinate_ranges(kind)
+        own = [(start, count) for owner, start, count in ranges if owner in owners]
+        others = [(start, count) for owner, start, count in ranges if owner not in owners]
+        stretches.append(_free_kernel_ids(kind, own, others, own_id) if own else None)
+    if None in helpers:
+        return None, "newuidmap and newgidmap are missing: apt install uidmap" + (
+            "" if None not in stretches else f", and give {name} a range in {SUBUID} and {SUBGID} ({give})")
+    if None in stretches:
+        return None, (f"{name} has no range in {SUBUID} and {SUBGID} with {MIN_KERNEL_IDS} ids that no "
+                      f"account, group or other user's range uses: {give}")
+    if (os.geteuid(), os.getegid()) != (uid, gid) or user.pw_gid != gid:
+        return None, f"the grader does not run as {name} with its primary group (newgidmap maps only that one)"
+    if _no_new_privs():
+        return None, "the grader runs under no_new_privs, which makes newuidmap powerless: start it without"
+    (uids, uid_count), (gids, gid_count) = stretches
+    return KernelIds(uids, gids, min(uid_count, gid_count), helpers), None
 
 
 def _no_new_privs():
@@ -510,66 +605,42 @@ def _no_new_privs():
         return False
 
 
-def _subordinate_ids_or_why():
-    """(`SubordinateIds`, None), or (None, what is missing and how to get it)."""
-    import pwd
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        return None, f"this container maps too few ids (a kernel takes one of {KERNEL_ID_BASE + 1} to " \
-                     f"{KERNEL_ID_BASE + PID_LIMIT - 1})"
-    try:
-        user = pwd.getpwuid(uid)
-    except KeyError:
-        return None, f"uid {uid} has no account (newuidmap maps only an account's ranges)"
-    name, helpers = user.pw_name, (_id_helper("newuidmap"), _id_helper("newgidmap"))
-    owners = {name, str(uid)}
-    uids, gids = _subordinate_range(SUBUID, owners, uid), _subordinate_range(SUBGID, owners, gid)
-    give = f"a free range, e.g. usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {name}"
-    if None in helpers:
-        return None, "newuidmap and newgidmap are missing: apt install uidmap" + (
-            "" if uids and gids else f", and give {name} a range in {SUBUID} and {SUBGID} ({give})")
-    if uids is None or gids is None:
-        return None, f"{name} has no range in {SUBUID} and {SUBGID}: {give}"
-    if (os.geteuid(), os.getegid()) != (uid, gid) or user.pw_gid != gid:
-        return None, f"the grader does not run as {name} with its primary group (newgidmap maps only that one)"
-    if _no_new_privs():
-        return None, "the grader runs under no_new_privs, which makes newuidmap powerless: start it without"
-    return SubordinateIds(*helpers, uids[0], gids[0], min(uids[1], gids[1])), None
+def _kernel_ids_or_why():
+    if os.geteuid() == 0 and os.getegid() == 0:
+        return _root_kernel_ids()
+    return _subordinate_kernel_ids()
 
 
-def subordinate_ids():
-    """The subordinate ids a grader that is not root gives its kernels, where it has them.
+def kernel_ids():
+    """The ids this process's kernels take, where it has ids to give them.
 
-    As rootless container tools do: shadow's setuid ``newuidmap`` and ``newgidmap`` (Debian's
-    package ``uidmap``) map into a new user namespace, besides the grader's own ids, the ranges
-    ``/etc/subuid`` and ``/etc/subgid`` give the grader's user (by name or uid; the largest one
-    of each, which must hold neither 0 nor the grader's own id).
+    Each kernel takes one id (uid and gid alike) of a stretch that exists in the grader's user
+    namespace and that no account, group or other user's subordinate range uses (files of
+    theirs stay closed to it), never 0 nor the grader's own. A root grader takes
+    ``KERNEL_ID_BASE + 1`` and up (a kernel's uid is then ``KERNEL_ID_BASE`` plus its leader's
+    pid), or, in a container that maps too few ids for that, the largest free stretch of those it
+    maps. Any other grader takes, as rootless container tools do, its subordinate ranges in
+    ``/etc/subuid`` and ``/etc/subgid`` (by name or uid; their largest free stretch), mapped by
+    shadow's setuid ``newuidmap`` and ``newgidmap`` (Debian's package ``uidmap``).
 
     Returns
     -------
-    SubordinateIds or None
-        None for root, where a helper or a range is missing, where the process's gid is not its
-        user's primary group (newgidmap maps only that one) or it runs under no_new_privs.
+    KernelIds or None
+        None where no such stretch of `MIN_KERNEL_IDS` ids exists, or, for a grader that is not
+        root, where a helper is missing, where its gid is not its user's primary group (newgidmap
+        maps only that one) or it runs under no_new_privs; `protection_warning` says which.
     """
-    return _subordinate_ids_or_why()[0]
+    return _kernel_ids_or_why()[0]
 
 
 def kernel_ids_mappable():
-    """Whether this process can give a new user namespace kernel ids of their own.
-
-    Root can where the ids ``KERNEL_ID_BASE + 1`` to ``KERNEL_ID_BASE + PID_LIMIT - 1`` exist
-    in its namespace (a container that maps fewer ids cannot); any other grader can where it has
-    `subordinate_ids`.
+    """Whether this process can give a new user namespace kernel ids of their own (`kernel_ids`).
 
     Returns
     -------
     bool
     """
-    if os.geteuid() == 0 and os.getegid() == 0:
-        low, high = KERNEL_ID_BASE + 1, KERNEL_ID_BASE + PID_LIMIT
-        return all(any(inside <= low and high <= inside + count for inside, _outside, count in _mapped_ranges(name))
-                   for name in ("uid_map", "gid_map"))
-    return subordinate_ids() is not None
+    return kernel_ids() is not None
 
 
 def protection_warning():
@@ -580,9 +651,9 @@ def protection_warning():
     str or None
         Which protection the kernels lack, why, and how to get it.
     """
-    if kernel_ids_mappable():
+    ids, why = _kernel_ids_or_why()
+    if ids is not None:
         return None
-    why = _subordinate_ids_or_why()[1]
     return ("kernels keep the grader's uid, so only Landlock keeps them from the grader's files (the "
             "filesystem outside their folders is read-only for them, so they cannot change those files). "
             f"For kernel uids of their own: {why}")
@@ -649,11 +720,10 @@ def _write_maps(target, maps):
 
 
 def _run_id_helpers(target, ids):
-    """Map, with newuidmap and newgidmap, the grader's own ids to 0 and its subordinate ranges
-    from 1 in the user namespace of `target`."""
+    """Map, with newuidmap and newgidmap, the grader's own ids to 0 and the kernel ids from 1 in
+    the user namespace of `target`."""
     import subprocess
-    for helper, own, start in ((ids.newuidmap, os.getuid(), ids.uid_start),
-                               (ids.newgidmap, os.getgid(), ids.gid_start)):
+    for helper, own, start in zip(ids.helpers, (os.getuid(), os.getgid()), (ids.uid_start, ids.gid_start)):
         done = subprocess.run([helper, str(target), "0", str(own), "1", "1", str(start), str(ids.count)],
                               env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         if done.returncode != 0:
@@ -669,15 +739,15 @@ def _write_own_maps(maps):
             raise SandboxError(f"namespaces: write {name}: {error.strerror}") from None
 
 
-def id_maps(kernel_ids):
-    """The maps of a new user namespace where this process maps only its own ids.
+def id_maps(ids=None):
+    """The maps a root grader writes for a new user namespace, or any grader for one where it
+    maps only its own ids.
 
     Parameters
     ----------
-    kernel_ids : bool
-        With the kernel ids too (root only): inside ids 1 to ``PID_LIMIT - 1`` to
-        ``KERNEL_ID_BASE`` plus the same, root to itself. (A grader that is not root maps its
-        subordinate ids with newuidmap instead, see `enter_namespaces`.)
+    ids : KernelIds, optional
+        The kernel ids of a root grader (`kernel_ids`), mapped from inside 1, root to itself at 0.
+        (A grader that is not root maps its kernel ids with newuidmap instead, `enter_namespaces`.)
 
     Returns
     -------
@@ -685,37 +755,35 @@ def id_maps(kernel_ids):
         (file name in /proc/PID, text) in the order they are written.
     """
     uid, gid = os.getuid(), os.getgid()
-    if not kernel_ids:
+    if ids is None:
         return [("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")]
-    kernels = f"1 {KERNEL_ID_BASE + 1} {PID_LIMIT - 1}\n"
     # setgroups stays allowed: a kernel must drop root's supplementary groups (`shed_privileges`).
-    return [("uid_map", f"0 0 1\n{kernels}"), ("gid_map", f"0 0 1\n{kernels}")]
+    return [("uid_map", f"0 0 1\n1 {ids.uid_start} {ids.count}\n"), ("gid_map", f"0 0 1\n1 {ids.gid_start} {ids.count}\n")]
 
 
-def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
+def enter_namespaces(flags=ALL_NAMESPACES, ids=None):
     """Unshare the namespaces in `flags`, and map ids in a new user namespace.
 
     Parameters
     ----------
     flags : int
         CLONE_NEW* flags.
-    kernel_ids : bool
-        Map the kernel ids too (see `kernel_ids_mappable`): root's own, or the grader's
-        `subordinate_ids` through newuidmap and newgidmap (the grader's own ids then are 0
-        inside). Without, a new user namespace maps this process's own uid and gid only.
+    ids : KernelIds, optional
+        Map these kernel ids too (`kernel_ids`), from inside 1; the grader's own ids are inside
+        0. Without, a new user namespace maps this process's own uid and gid only.
 
     Raises
     ------
     SandboxError
         When a namespace could not be made or the ids not mapped.
     """
-    root_ids = kernel_ids and os.geteuid() == 0
-    subordinate = subordinate_ids() if kernel_ids and not root_ids and flags & CLONE_NEWUSER else None
-    maps = id_maps(root_ids) if flags & CLONE_NEWUSER and subordinate is None else []
+    new_user = bool(flags & CLONE_NEWUSER)
+    helpers = new_user and ids is not None and ids.helpers is not None
+    maps = id_maps(ids) if new_user and not helpers else []
     writer = tell = None
-    if subordinate is not None:
-        writer, tell = _map_writer(os.getpid(), lambda target: _run_id_helpers(target, subordinate))
-    elif root_ids and maps:
+    if helpers:
+        writer, tell = _map_writer(os.getpid(), lambda target: _run_id_helpers(target, ids))
+    elif new_user and ids is not None:
         writer, tell = _map_writer(os.getpid(), lambda target: _write_maps(target, maps))
     try:
         _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
@@ -730,7 +798,7 @@ def enter_namespaces(flags=ALL_NAMESPACES, kernel_ids=False):
             _, status = os.waitpid(writer, 0)
     if writer is not None and status != 0:
         raise SandboxError("namespaces: the kernel ids could not be mapped" + (
-            f" (newuidmap and newgidmap refused the ranges in {SUBUID} and {SUBGID})" if subordinate else ""))
+            f" (newuidmap and newgidmap refused the ranges in {SUBUID} and {SUBGID})" if helpers else ""))
     if writer is None and maps:
         _write_own_maps(maps)
 
@@ -816,29 +884,6 @@ def keep_capabilities_over_exec():
             _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0), "capabilities: make ambient")
 
 
-def _outermost_unsearchable(path):
-    """The outermost folder above `path` that a user owning none of them cannot pass through
-    (no search bit for others), or None."""
-    folder = "/"
-    for part in path.strip("/").split("/")[:-1]:
-        folder = os.path.join(folder, part)
-        if not os.stat(folder).st_mode & 0o001:
-            return folder
-    return None
-
-
-def _needed_under_unsearchable(paths):
-    """{unsearchable folder: the paths under it} for the real paths of `paths` that exist, each
-    path once and none inside another."""
-    found = {}
-    for path in {os.path.realpath(p) for p in paths if os.path.exists(p)}:
-        folder = _outermost_unsearchable(path)
-        if folder is not None:
-            found.setdefault(folder, set()).add(path)
-    return {folder: sorted(p for p in inside if not any(p.startswith(q + "/") for q in inside))
-            for folder, inside in found.items()}
-
-
 def _make_mount_point(path, is_folder):
     """Make `path` (on a fresh tmpfs) and the folders above it, passable for everyone."""
     if os.path.lexists(path):  # already there: a folder made for another path, or a bound one's
@@ -851,26 +896,6 @@ def _make_mount_point(path, is_folder):
     else:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
     os.chmod(path, 0o755 if is_folder else 0o644)
-
-
-def open_up(paths):
-    """Make each of `paths` reachable for the kernel's uid, at the same path, in this mount
-    namespace: a folder above one that others cannot pass through (the Python under a 0700
-    /root, a 0700 temporary folder holding the work and socket folders) is covered by a
-    read-only tmpfs holding only those paths, each bound back from what it covered (with the
-    mounts under it, the hidden folders among them). Nothing else of the covered folder shows."""
-    for folder, inside in _needed_under_unsearchable(paths).items():
-        handles = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in inside]
-        try:
-            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=1024,mode=0755")
-            for path, handle in handles:
-                _make_mount_point(path, os.path.isdir(f"/proc/self/fd/{handle}"))
-                # Bound from the descriptor: the path itself now names the empty tmpfs.
-                _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
-            _mount(None, folder, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
-        finally:
-            for _path, handle in handles:
-                os.close(handle)
 
 
 def give_to(kernel, folders, group=None, mode=None):
@@ -906,12 +931,6 @@ def _set_read_only(path, read_only=True, recursive=False):
                         ctypes.c_uint(AT_RECURSIVE if recursive else 0), ctypes.byref(attr),
                         ctypes.c_size_t(ctypes.sizeof(attr))),
            f"make {path} {'read-only' if read_only else 'writable'}")
-
-
-def _writable_bind(path):
-    """Bind `path` onto itself, writable, in a read-only tree."""
-    _mount(path, path, None, MS_BIND, None)
-    _set_read_only(path, read_only=False)
 
 
 SYS_PIVOT_ROOT, MNT_DETACH = 155, 2
@@ -1032,9 +1051,8 @@ def prepare_filesystem(spec, kernel=None):
 
     Hides the spec's folders, then moves into a root made only of what the kernel needs
     (`enter_new_root`): nothing else of the host's filesystem, its unix sockets included, has a
-    path there. For a `kernel` id, gives it the work and socket folders (where the grader is not
-    root, the socket folders keep the grader's group, setgid and group-writable, so that the
-    grader can reach the sockets made in them). Either way only the work folder, the socket
+    path there. For a `kernel` id, gives it the work folder and lets it into the socket folders
+    (`let_in`). Either way only the work folder, the socket
     folders and the spec's writable paths are writable: a kernel that keeps the grader's uid
     cannot change the grader's files, Landlock or not.
 
@@ -1046,8 +1064,6 @@ def prepare_filesystem(spec, kernel=None):
     kernel : int, optional
         The id the kernel takes (`kernel_id`), or None.
     """
-    if not spec.get("new_root"):  # the tests of other modules still expect the host's root
-        return _prepare_host_filesystem(spec, kernel)
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     hide(spec.get("hide", []))
     enter_new_root(spec)
@@ -1057,50 +1073,50 @@ def prepare_filesystem(spec, kernel=None):
 
 
 def _give_folders(kernel, work, sockets):
-    """Make the work and socket folders the `kernel` id's; where the grader is not root, the socket
-    folders keep the grader's group, setgid and group-writable, so that the grader can reach the
-    sockets made in them."""
+    """Make the work folder the `kernel` id's, and let it make its sockets in the socket folders
+    (`let_in`), which stay the grader's."""
     give_to(kernel, [work])
-    if _grader_is_root():
-        give_to(kernel, sockets)
-    else:
-        give_to(kernel, sockets, group=0, mode=0o2770)
+    for folder in sockets:
+        if not let_in(kernel, folder):
+            give_to(kernel, [folder], **({} if _grader_is_root() else {"group": 0, "mode": 0o2770}))
 
 
-def _prepare_host_filesystem(spec, kernel=None):
-    """Set up the sandbox's filesystem on the host's root (the spec without ``"new_root"``).
+ACL_ACCESS = "system.posix_acl_access"
+ACL_VERSION, ACL_UNDEFINED_ID = 2, 0xFFFFFFFF
+ACL_USER_OBJ, ACL_USER, ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER = 0x01, 0x02, 0x04, 0x10, 0x20
 
-    Mounts a private /proc and the work folder (a size-capped tmpfs), copies the spec's files in
-    and hides the spec's folders. For a `kernel` id, gives it the work and socket folders
-    (where the grader is not root, the socket folders keep the grader's group, setgid and
-    group-writable, so that the grader can reach the sockets made in them) and opens up the
-    paths it needs (`open_up`). Without one (the kernel keeps the grader's uid) every mount is
-    made read-only first, and only the work folder, the socket folders and the spec's writable
-    paths are writable: the kernel cannot change the grader's files elsewhere, Landlock or not.
+
+def let_in(kernel, folder):
+    """Let the `kernel` id make and remove entries in the grader's `folder`, which it does not own.
+
+    The folder stays the grader's (inside 0), mode 2770 with the grader's group (a socket made in
+    it gets that group, which a grader that is not root reaches it through), and an access ACL
+    gives the kernel's uid the rights of the folder's owner. Owning the folder, the kernel could
+    chmod it 000 and leave a folder a grader that is not root cannot remove.
 
     Parameters
     ----------
-    spec : dict
-        The sandbox's spec (``work``, ``work_bytes``, ``copy``, ``hide``, ``sockets``,
-        ``read``, ``write``).
-    kernel : int, optional
-        The id the kernel takes (`kernel_id`), or None.
+    kernel : int
+        The kernel's id inside the user namespace (the ACL is written through it).
+    folder : str
+
+    Returns
+    -------
+    bool
+        False where the filesystem keeps no POSIX ACL (the caller gives the kernel the folder).
     """
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    if kernel is None:
-        _set_read_only("/", recursive=True)
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    work = spec["work"]
-    _fill_work(spec, spec.get("copy", []))
-    hide(spec.get("hide", []))
-    sockets = [path for path in spec.get("sockets", []) if os.path.isdir(path)]
-    if kernel is None:
-        for path in [*sockets, *spec.get("write", [])]:
-            if os.path.isdir(path) or os.path.isfile(path):  # a device (/dev/null) is written on a read-only mount too
-                _writable_bind(path)
-        return
-    _give_folders(kernel, work, sockets)
-    open_up([*spec["read"], *spec.get("write", []), *sockets, work])
+    os.chown(folder, 0, 0)
+    os.chmod(folder, 0o2770)
+    entries = [(ACL_USER_OBJ, 7, ACL_UNDEFINED_ID), (ACL_USER, 7, kernel), (ACL_GROUP_OBJ, 7, ACL_UNDEFINED_ID),
+               (ACL_MASK, 7, ACL_UNDEFINED_ID), (ACL_OTHER, 0, ACL_UNDEFINED_ID)]
+    value = struct.pack("<I", ACL_VERSION) + b"".join(struct.pack("<HHI", *entry) for entry in entries)
+    try:
+        os.setxattr(folder, ACL_ACCESS, value)
+    except OSError as error:
+        if error.errno in (errno.EOPNOTSUPP, errno.ENOTSUP):
+            return False
+        raise
+    return True
 
 
 def hide(folders):
@@ -1171,7 +1187,7 @@ def run_sandboxed(spec, start, flags=ALL_NAMESPACES):
     """Steps 2 to 6: enter the namespaces in `flags` (a new pid namespace among them) and run
     `start` in the sandbox; its exit status, or `FAILED` when a step failed (said on stderr)."""
     try:
-        enter_namespaces(flags, kernel_ids=bool(flags & CLONE_NEWUSER) and kernel_ids_mappable())
+        enter_namespaces(flags, kernel_ids() if flags & CLONE_NEWUSER else None)
         kernel = kernel_id()
         pid = os.fork()
         if pid == 0:
@@ -1204,7 +1220,7 @@ def start_zygote(spec, spec_file):
     namespaces (no pid namespace: each kernel it forks gets one of its own), with the spec's
     environment. It hides the kit's folders itself, once it has loaded what it preloads."""
     enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
-                     kernel_ids=kernel_ids_mappable())  # its kernels take them (`kernel_id`); it keeps inside 0
+                     kernel_ids())  # its kernels take them (`kernel_id`); it keeps inside 0
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     if os.getuid() != 0:  # the grader's own uid inside (no kernel ids): execve would drop every capability
         keep_capabilities_over_exec()

@@ -91,10 +91,6 @@ class Sandbox:
     cgroups : bool
         Whether the sandbox may have a pids cgroup of its own (`cgroups_wanted` by default);
         RLIMIT_NPROC bounds its processes either way.
-    new_root : bool
-        Whether the kernel gets a root made only of what it needs (`launch.enter_new_root`), so
-        that no unix socket outside its folders has a path for it (connecting to one by path is
-        not governed by Landlock up to ABI 7). On by default.
     """
 
     memory_bytes: int = KERNEL_MEMORY_BYTES
@@ -105,7 +101,6 @@ class Sandbox:
     environment: dict = field(default_factory=dict)
     readable: list = field(default_factory=list)
     cgroups: bool = field(default_factory=cgroups_wanted)
-    new_root: bool = True
 
     def spec(self, work, sockets):
         readable = [p for p in runtime_paths() + list(SYSTEM_READ) + self.readable if os.path.exists(p)]
@@ -121,8 +116,7 @@ class Sandbox:
                 "work_bytes": self.work_bytes, "copy": [[str(a), str(b)] for a, b in self.files],
                 "hide": private_package_folders(readable), "env": env,
                 "memory_bytes": self.memory_bytes, "processes": self.processes, "file_bytes": self.work_bytes,
-                "open_files": KERNEL_OPEN_FILES, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups,
-                "new_root": self.new_root}
+                "open_files": KERNEL_OPEN_FILES, "cpu_seconds": self.cpu_seconds, "cgroups": self.cgroups}
 
     def command(self, argv, work, sockets):
         """`argv` wrapped in the launcher; the spec is written next to the socket folder."""
