@@ -273,21 +273,32 @@ def test_it_works_for_a_user_who_is_not_root(tmp_path):
 
 def test_the_operator_can_turn_pids_cgroups_off(tmp_path, monkeypatch):
     """``AUTOGRADER_SANDBOX_CGROUPS=off`` (for hosts where the grader must make no cgroup): the
-    sandbox then has no pids group of its own (RLIMIT_NPROC bounds it, `test_kernel_uid`)."""
-    program = """
-        print([line.strip() for line in open("/proc/self/cgroup") if "sandbox-" in line])
-    """
-    groups = {}
+    sandbox then has no pids group of its own (RLIMIT_NPROC bounds it, `test_kernel_uid`). Seen
+    from outside, the sandbox's outermost process is in one otherwise; seen from inside (its own
+    cgroup namespace) the kernel's cgroups name no path of the grader's."""
+    program = tmp_path / "program.py"
+    program.write_text("import sys; print(open('/proc/self/cgroup').read().replace(chr(10), ' '), flush=True); "
+                       "sys.stdin.read()")
+    groups, seen_inside = {}, {}
     for setting in ("", "off"):
         monkeypatch.setenv(CGROUPS_VARIABLE, setting)
         folder = tmp_path / (setting or "on")
-        folder.mkdir()
-        code, out, err = run_inside(folder, program, sandbox=Sandbox(memory_bytes=1 << 30))
-        assert code == 0, err
-        groups[setting or "on"] = eval(out)
+        work, sockets = folder / "work", folder / "sockets"
+        work.mkdir(parents=True)
+        sockets.mkdir()
+        sandbox = Sandbox(memory_bytes=1 << 30, files=[(str(program), "program.py")])
+        with subprocess.Popen(sandbox.command([sys.executable, "program.py"], work, sockets), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as sandboxed:
+            seen_inside[setting or "on"] = sandboxed.stdout.readline().split()
+            groups[setting or "on"] = [line.strip() for line in open(f"/proc/{sandboxed.pid}/cgroup")
+                                       if "sandbox-" in line]
+            sandboxed.communicate("", timeout=60)
+        assert sandboxed.returncode == 0
     assert groups["off"] == []
     if sandbox_groups_home() is not None:  # where a pids cgroup can be had, the sandbox is in one
         assert len(groups["on"]) == 1
+    for lines in seen_inside.values():
+        assert lines and all(line.endswith(":/") for line in lines), seen_inside
 
 
 def test_in_its_own_root_no_outside_unix_socket_has_a_path(tmp_path):

@@ -56,7 +56,7 @@ import sys
 
 FAILED = 125
 
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -457,7 +457,10 @@ def leave_cgroup(group):
             pass
 
 
-ALL_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+# The cgroup namespace, entered once the sandbox is in its pids group, makes that group its root:
+# the kernel's /proc/self/cgroup names no path of the grader's.
+ALL_NAMESPACES = (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+                  | CLONE_NEWCGROUP)
 
 
 def _mapped_ranges(name):
@@ -788,7 +791,8 @@ def enter_namespaces(flags=ALL_NAMESPACES, ids=None):
     try:
         _check(LIBC.unshare(flags), "namespaces: unshare " + ", ".join(
             name for bit, name in ((CLONE_NEWUSER, "user"), (CLONE_NEWNS, "mount"), (CLONE_NEWPID, "pid"),
-                                   (CLONE_NEWNET, "network"), (CLONE_NEWIPC, "IPC"), (CLONE_NEWUTS, "UTS"))
+                                   (CLONE_NEWNET, "network"), (CLONE_NEWIPC, "IPC"), (CLONE_NEWUTS, "UTS"),
+                                   (CLONE_NEWCGROUP, "cgroup"))
             if flags & bit))
         if writer is not None:
             os.write(tell, b"1")

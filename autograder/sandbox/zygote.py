@@ -45,8 +45,7 @@ import launch
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "IPython", "IPython.display", "IPython.core.completer",
            "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
            "sqlite3", "pdb", "runpy", "http.client", "psutil", "tornado.ioloop")
-KERNEL_NAMESPACES = (launch.CLONE_NEWNS | launch.CLONE_NEWPID | launch.CLONE_NEWNET | launch.CLONE_NEWIPC
-                     | launch.CLONE_NEWUTS)
+KERNEL_NAMESPACES = launch.ALL_NAMESPACES & ~launch.CLONE_NEWUSER
 
 
 def preload(modules):
