@@ -175,18 +175,20 @@ import psutil
 from autograder.sandbox import launch
 from autograder.sandbox.policy import Sandbox
 ids = launch.kernel_ids()
-folder = pathlib.Path(tempfile.mkdtemp())
-work, sockets, program = folder / "work", folder / "sockets", folder / "program.py"
-work.mkdir(), sockets.mkdir()
-program.write_text("import os, time; print(os.getuid(), flush=True); time.sleep(30)")
-sandbox = Sandbox(memory_bytes=1 << 30, files=[(str(program), "program.py")])
-child = subprocess.Popen(sandbox.command([sys.executable, "program.py"], work, sockets),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-inside = child.stdout.readline().strip()
-uids = sorted({process.uids().real for process in psutil.Process(child.pid).children(recursive=True)})
-child.kill()
+with tempfile.TemporaryDirectory() as name:
+    folder = pathlib.Path(name)
+    work, sockets, program = folder / "work", folder / "sockets", folder / "program.py"
+    work.mkdir(), sockets.mkdir()
+    program.write_text("import os, time; print(os.getuid(), flush=True); time.sleep(30)")
+    sandbox = Sandbox(memory_bytes=1 << 30, files=[(str(program), "program.py")])
+    child = subprocess.Popen(sandbox.command([sys.executable, "program.py"], work, sockets),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    inside = child.stdout.readline().strip()
+    uids = sorted({process.uids().real for process in psutil.Process(child.pid).children(recursive=True)})
+    child.kill()
+    stderr = child.communicate()[1]
 print(json.dumps({"ids": ids and [ids.uid_start, ids.gid_start, ids.count], "inside": inside, "uids": uids,
-                  "stderr": child.communicate()[1], "map": open("/proc/self/uid_map").read().split()}))
+                  "stderr": stderr, "map": open("/proc/self/uid_map").read().split()}))
 """
 
 
