@@ -45,3 +45,24 @@ def test_no_sandbox_grades_with_trusted_verdicts_and_records_it(course):
     assert [(r["student"], r["sandbox"]) for r in rows] == [("alice", "no (--no-sandbox)")]
     assert CliRunner().invoke(main, ["--course", str(course), "report", ASSIGNMENT]).exit_code == 0
     assert "Graded without the sandbox" in (course / "reports" / f"{ASSIGNMENT}.html").read_text()
+
+
+def test_an_unsandboxed_kernel_leaves_no_folder_behind(course, tmp_path, monkeypatch):
+    """Each unsandboxed kernel gets an IPython folder of its own (its start-up files, its call
+    socket); it is removed when the kernel ends, not when the worker's scratch folder is."""
+    import tempfile
+
+    from autograder.course import Course
+    from autograder.grade.autograde import Autograder
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    grader = Autograder(str(course), Course.open(course).course_id, ASSIGNMENT, f"{ASSIGNMENT}.ipynb", str(course / "gradebook.db"),
+                        sandboxed=False)
+    try:
+        for _ in range(2):
+            _notebook, scores, _warnings = grader.grade(solved_notebook(), "alice")
+            assert sum(scores.values()) == 100
+    finally:
+        grader.close()
+    assert sorted(path.name for path in scratch.iterdir()) == []

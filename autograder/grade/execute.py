@@ -106,6 +106,7 @@ class TrustedExecute(Execute):
     _spare = None
     _spare_exit = None
     channel = None  # the current kernel's `CallChannel`
+    _ipython_folder = None  # an unsandboxed kernel's IPython directory, removed when it ends
 
     @default("extra_arguments")
     def _default_extra_arguments(self):
@@ -124,7 +125,7 @@ class TrustedExecute(Execute):
                 _discard(spare)
                 self.km = self._sandboxed_manager()
         else:
-            folder = _ipython_dir(self.startup_files)
+            folder = self._ipython_folder = _ipython_dir(self.startup_files)
             os.environ["IPYTHONDIR"] = str(folder)
             os.environ[CALL_SOCKET] = str(folder / "calls")
             self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
@@ -196,7 +197,13 @@ class TrustedExecute(Execute):
                     break
             finally:
                 self._close_channel()
+                self._remove_ipython_folder()
         return self.nb, self.resources
+
+    def _remove_ipython_folder(self):
+        if self._ipython_folder is not None:
+            shutil.rmtree(self._ipython_folder, ignore_errors=True)
+            self._ipython_folder = None
 
     def _process(self, index):
         """Run or judge cell `index`; True when it ran in the kernel and must be replayed after a restart."""
