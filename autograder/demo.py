@@ -23,12 +23,12 @@ from solutions import comparison
 from .assign.release import ASSIGNMENT
 from .collect import collect
 from .course import Course
+from .demo_class import CORRECT, WRONG, make_course, release_notebook, solved_notebook, with_answer
 from .export import export
 from .feedback import write_feedback
 from .grade.batch import grade_assignment, status_counts
 from .gradescope import build_zip
 from .report import write_report
-from .samples import CORRECT, WRONG, make_course, release_notebook, solved_notebook, with_answer
 
 MARKER = ".kit-demo"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

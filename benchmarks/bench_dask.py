@@ -1,7 +1,7 @@
 """Grading on a Dask cluster on loopback: the same class on 1 and on 2 workers (one thread each).
 
 A scheduler and the workers are started with the ``dask`` command-line tools
-(`autograder.samples.dask_cluster`), as on a real cluster but on this machine's two cores. Each
+(`tests/dask_cluster.py`), as on a real cluster but on this machine's two cores. Each
 cluster first grades a few submissions that are not timed (each worker starts its fork server
 and warm-kernel process once, as it would at the start of a term); then the class is graded
 twice with ``--force``; medians. The ratio says how grading scales with workers; on a real
@@ -17,9 +17,11 @@ from pathlib import Path
 from autograder.assign.release import ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.batch import grade_assignment
-from autograder.samples import make_course, submit
-from autograder.samples.dask_cluster import Cluster
+from autograder.demo_class import make_course
 from bench_grading import submissions
+import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
+from course import submit
+from dask_cluster import Cluster
 
 ROUNDS = 2
 

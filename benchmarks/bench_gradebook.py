@@ -6,7 +6,7 @@ wrong, blank) once, then stores copies of their results under new student names,
 for each result (the signed ledger entry, the manifest line, the gradebook's rows through one
 open session, the autograded notebook), into a course whose gradebook is ``gradebook.db`` and
 into one whose ``c.CourseDirectory.db_url`` names a PostgreSQL database on a server this
-benchmark starts (`autograder.samples.postgres`; over a unix socket, with fsync off, so the
+benchmark starts (`tests/postgres.py`; over a unix socket, with fsync off, so the
 figure is the grader's and the database's work, not a disk's). 3 rounds each, interleaved;
 medians.
 """
@@ -25,8 +25,10 @@ from autograder.assign.release import ASSIGNMENT, run_nbgrader
 from autograder.course import Course
 from autograder.grade.batch import _keep, grade_assignment
 from autograder.grade.store import Ledger
-from autograder.samples import make_course, submit_right_wrong_blank
-from autograder.samples.postgres import ServerUnavailable, running_server
+from autograder.demo_class import make_course
+import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
+from course import submit_right_wrong_blank
+from postgres import ServerUnavailable, running_server
 
 ROUNDS = 3
 

@@ -32,10 +32,12 @@ from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
 from autograder.grade.batch import grade_assignment, stop_fork_server
 from autograder.grade.store import Ledger, store
-from autograder.samples import VARIANTS, make_course, solved_notebook, submit, with_answer
+from autograder.demo_class import VARIANTS, make_course, solved_notebook, with_answer
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
+import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
+from course import submit
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 REPEATS = 3

@@ -23,8 +23,9 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.assign.release import ASSIGNMENT, NOTEBOOK
-from autograder.samples import REPO, solved_notebook
-from autograder.samples.jupyterlab import BrowserUnavailable, JupyterLab, NotebookPage, find_chromium, launch_chromium
+from autograder.demo_class import REPO, solved_notebook
+import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
+from lab import BrowserUnavailable, JupyterLab, NotebookPage, find_chromium, launch_chromium
 
 GOAL_SECONDS = 30.0
 

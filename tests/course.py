@@ -1,15 +1,17 @@
-"""Temporary nbgrader course directories and student submissions, for tests that grade for real."""
+"""Temporary nbgrader course directories and student submissions, for tests (and benchmarks) that
+grade for real. The notebooks are the demo's sample class (`autograder.demo_class`)."""
 
 import atexit
 import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
-from autograder import samples
+from autograder import demo_class
 from autograder.assign.release import ASSIGNMENT, run_nbgrader
-from autograder.samples import release_notebook, solved_notebook, submit, with_answer  # noqa: F401  (re-exported)
+from autograder.demo_class import WRONG, release_notebook, solved_notebook, with_answer  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE_ID = "optimization-methods"
@@ -18,7 +20,7 @@ _built = None  # this test process's course, as nbgrader made it; never graded i
 
 
 def make_course(folder):
-    """A fresh course in `folder`, as `autograder.samples.make_course` makes it.
+    """A fresh course in `folder`, as `autograder.demo_class.make_course` makes it.
 
     Real ``nbgrader generate_assignment`` runs once per test process (it costs about 10 s of
     CPU, and some twenty tests need a course); each call gets its own copy of that course, gradebook
@@ -28,9 +30,28 @@ def make_course(folder):
     if _built is None:
         scratch = Path(tempfile.mkdtemp(prefix="kit-tests-course-"))
         atexit.register(shutil.rmtree, scratch, True)
-        _built = samples.make_course(scratch / "course")
+        _built = demo_class.make_course(scratch / "course")
     shutil.copytree(_built, folder, dirs_exist_ok=True)
     return Path(folder)
+
+
+def submit(course, student, notebook):
+    """Place `notebook` as `student`'s submission, as nbgrader's collect would."""
+    folder = Path(course) / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
+    return folder
+
+
+def submit_right_wrong_blank(course):
+    """Submit three notebooks: "right" (the reference), "wrong" (a wrong Adam update) and "blank"
+    (the release untouched); their student names."""
+    wrong = solved_notebook()
+    variant = next(v for v in WRONG if v.function == "update_parameters_with_adam")
+    with_answer(wrong, variant.function, variant.source)
+    for student, notebook in (("right", solved_notebook()), ("wrong", wrong), ("blank", release_notebook())):
+        submit(course, student, notebook)
+    return ["right", "wrong", "blank"]
 
 
 def autograde(course, student=None):

@@ -15,10 +15,10 @@ from nbconvert import HTMLExporter
 
 import autograder
 from autograder.cli import main
-from autograder.samples.attacks import ATTACKS
-from autograder.samples.dask_cluster import Cluster
 from attack_probes import Listener, fingerprints, leftovers, scratch_folders
+from attacks import ATTACKS
 from course import make_course, solved_notebook, submit
+from dask_cluster import Cluster
 from hostile_content import live_payloads
 
 pytestmark = pytest.mark.slow

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from autograder.assign.release import ASSIGNMENT
 from autograder.cli import main
-from autograder.samples import VARIANTS, release_notebook, submit_right_wrong_blank, with_answer
-from autograder.samples.dask_cluster import Cluster
+from autograder.demo_class import VARIANTS
 from autograder.grade.task import processes_naming
 from big_outputs import peak_growth, write_with_outputs
-from course import make_course, solved_notebook, submit
+from course import make_course, release_notebook, solved_notebook, submit, submit_right_wrong_blank, with_answer
+from dask_cluster import Cluster
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ as root with the network, run_autograder is copied to /autograder, and each grad
 debootstrap, no network) the tests are skipped with the reason, except in CI, where they fail:
 ``.ci/run`` installs debootstrap.
 
-Attacks of the catalog (`autograder.samples.attacks`) are graded there too, by run_autograder, each
+Attacks of the catalog (`tests/attacks.py`) are graded there too, by run_autograder, each
 checked from outside: results.json says the sandbox was on and gives the attack's honest part, a
 root-only secret at the image root is not even opened (its access time), neither it nor the
 grader's environment reaches the results or the run's output, no connection reaches a listener
@@ -55,10 +55,11 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.samples import WRONG, debian_root, solved_notebook, with_answer
-from autograder.samples.attacks import ATTACKS
+from autograder.demo_class import WRONG
 from attack_probes import Listener, fingerprints
-from course import make_course
+from attacks import ATTACKS
+from course import make_course, solved_notebook, with_answer
+import debian_root
 
 pytestmark = pytest.mark.slow
 

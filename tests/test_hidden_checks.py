@@ -12,7 +12,7 @@ import pytest
 
 from autograder.checks import ASPECTS, aspects_of, run_check
 from autograder.checks.runner import judge
-from autograder.samples import CORRECT, VARIANTS, WRONG
+from autograder.demo_class import CORRECT, VARIANTS, WRONG
 from opt_utils.feedback import CheckFailed
 
 import solutions

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autograder.samples.jupyterlab import JupyterLab
+from lab import JupyterLab
 
 INFO = {"url": "http://127.0.0.1:8888/", "pid": 1234, "token": "t"}
 

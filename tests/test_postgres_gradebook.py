@@ -16,8 +16,7 @@ from autograder.assign.release import ASSIGNMENT
 from autograder.cli import main
 from autograder.course import Course, CourseError
 from autograder.grade.batch import grade_assignment
-from autograder.samples import submit_right_wrong_blank
-from course import make_course, solved_notebook, submit
+from course import make_course, solved_notebook, submit, submit_right_wrong_blank
 from postgres import postgres  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,7 @@ import nbformat
 import pytest
 
 from autograder.checks import GRADED_FUNCTIONS
-from autograder.samples import WRONG, solved_notebook
-from autograder.samples.catalog import BASE
+from autograder.demo_class import BASE, WRONG, solved_notebook
 from course import REPO
 from lab import JupyterLab, NotebookPage, chromium_or_skip, launch_chromium
 from published_values import PUBLISHED_ACCURACY

@@ -9,7 +9,7 @@ from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
 
 from course import REPO, release_notebook, solved_notebook, with_answer
-from autograder.samples import WRONG
+from autograder.demo_class import WRONG
 
 pytestmark = pytest.mark.slow
 

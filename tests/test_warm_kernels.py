@@ -13,12 +13,12 @@ from autograder.assign.release import ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
 from autograder.grade.batch import grade_assignment
-from autograder.samples import WRONG, release_notebook, solved_notebook, submit, with_answer
+from autograder.demo_class import WRONG
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool
 from autograder.grade.task import processes_naming
-from course import make_course
+from course import make_course, release_notebook, solved_notebook, submit, with_answer
 
 INLINE = "module://matplotlib_inline.backend_inline"
 

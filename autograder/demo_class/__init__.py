@@ -1,6 +1,9 @@
-"""Sample student work: the mutation catalog of answers, and notebooks filled in with them.
+"""``make demo``'s sample class: the mutation catalog of student answers (`catalog`), and notebooks
+filled in with them.
 
-Used by the test suite (every answer is graded for real) and by ``make demo`` (a sample class).
+The demo makes its class of students from these; the test suite and the benchmarks grade them too
+(what only the tests use, such as placing a submission or the attack catalog, is under ``tests/``).
+Not part of the Gradescope zip: grading needs none of it.
 """
 
 import shutil
@@ -8,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 
-from .catalog import CORRECT, VARIANTS, WRONG, Variant  # noqa: F401
+from ..assign.release import ASSIGNMENT, run_nbgrader
+from .catalog import BASE, CORRECT, VARIANTS, WRONG, Variant  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent.parent
-ASSIGNMENT = "optimization_methods"
 DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -44,29 +47,8 @@ def with_answer(notebook, function, source):
 def make_course(folder, root=REPO):
     """A course directory with the kit's source and nbgrader configuration, its release and
     gradebook made by real ``nbgrader generate_assignment``."""
-    from autograder.assign.release import run_nbgrader
-
     folder = Path(folder)
     shutil.copytree(Path(root) / "source", folder / "source", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(Path(root) / "nbgrader_config.py", folder / "nbgrader_config.py")
     run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
     return folder
-
-
-def submit(course, student, notebook):
-    """Place `notebook` as `student`'s submission, as nbgrader's collect would."""
-    folder = Path(course) / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
-    return folder
-
-
-def submit_right_wrong_blank(course):
-    """Submit three notebooks: "right" (the reference), "wrong" (a wrong Adam update) and "blank"
-    (the release untouched); their student names."""
-    wrong = solved_notebook()
-    variant = next(v for v in WRONG if v.function == "update_parameters_with_adam")
-    with_answer(wrong, variant.function, variant.source)
-    for student, notebook in (("right", solved_notebook()), ("wrong", wrong), ("blank", release_notebook())):
-        submit(course, student, notebook)
-    return ["right", "wrong", "blank"]

@@ -16,7 +16,7 @@ import nbformat
 
 from solutions import GRADED_FUNCTIONS
 
-from . import release_notebook, solved_notebook, with_answer
+from autograder.demo_class import release_notebook, solved_notebook, with_answer
 
 
 @dataclass(frozen=True)
