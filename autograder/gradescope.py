@@ -24,6 +24,8 @@ from .sandbox.policy import SandboxUnavailable, check_available
 KIT = Path(__file__).resolve().parent.parent
 KIT_FILES = ("pyproject.toml", "requirements-gradescope.txt", "README.md", "opt_utils", "solutions", "autograder",
              "datasets")
+# Of those, what grading does not need: ``make demo`` and its sample class (the mutation catalog).
+NOT_FOR_GRADING = ("autograder/demo.py", "autograder/demo_class")
 STUDENT = "gradescope"
 
 SETUP = """#!/usr/bin/env bash
@@ -87,7 +89,7 @@ def build_zip(course, assignment, out):
             _add_text(archive, "setup.sh", SETUP)
             _add_text(archive, "run_autograder", RUN)
             for name in KIT_FILES:
-                _add_tree(archive, KIT / name, f"kit/{name}")
+                _add_tree(archive, KIT / name, f"kit/{name}", leave_out=NOT_FOR_GRADING)
             _add_tree(archive, prepared, "course")
     return out
 
@@ -98,13 +100,21 @@ def _add_text(archive, name, text):
     archive.writestr(info, text)
 
 
-def _add_tree(archive, path, name):
+def _add_tree(archive, path, name, leave_out=()):
+    """Add the file or folder `path` as `name`, less byte code and the paths (relative to the kit)
+    in `leave_out`."""
     if path.is_file():
         archive.write(path, name)
         return
     for file in sorted(path.rglob("*")):
-        if file.is_file() and "__pycache__" not in file.parts and not file.name.endswith(".pyc"):
+        if (file.is_file() and "__pycache__" not in file.parts and not file.name.endswith(".pyc")
+                and not _under(file, leave_out)):
             archive.write(file, f"{name}/{file.relative_to(path)}")
+
+
+def _under(file, leave_out):
+    """Whether `file` is one of the kit's paths `leave_out`, or in one of them."""
+    return any(file == KIT / left or KIT / left in file.parents for left in leave_out)
 
 
 def grade_submission(root):

@@ -1,11 +1,13 @@
 """The Gradescope zip, run here with a temporary folder standing in for /autograder."""
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jsonschema
 import nbformat
@@ -14,7 +16,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from course import make_course, solved_notebook, with_answer
-from autograder.samples import WRONG
+from autograder.demo_class import WRONG
 
 pytestmark = pytest.mark.slow
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
@@ -52,6 +54,57 @@ def test_zip_holds_the_scripts_the_kit_and_a_ready_course(autograder_zip):
             "course/source/optimization_methods/optimization_methods.ipynb",
             "course/release/optimization_methods/optimization_methods.ipynb"} <= names
     assert zipfile.ZipFile(autograder_zip).getinfo("run_autograder").external_attr >> 16 & 0o111
+
+
+# What grading needs, and no more: no tests, benchmarks, test tooling (the attack catalog, the
+# throwaway servers) or `make demo` and its sample class (the mutation catalog).
+ZIP_ENTRIES = {"setup.sh", "run_autograder", "kit", "course"}
+KIT_ENTRIES = {"pyproject.toml", "requirements-gradescope.txt", "README.md", "opt_utils", "solutions", "autograder",
+               "datasets"}
+COURSE_ENTRIES = {"assignment.txt", "gradebook.db", "nbgrader_config.py", "source", "release"}
+NOT_GRADING = {"tests", "test", "benchmarks", "samples", "attacks.py", "attack_probes.py", "catalog.py", "conftest.py",
+               "postgres.py", "dask_cluster.py", "debian_root.py", "jupyterlab.py", "lab.py", "demo.py", "demo_class"}
+TEST_PACKAGES = {"pytest", "pytest-xdist", "iniconfig", "pluggy", "execnet", "playwright"}
+
+
+def test_zip_holds_only_what_grading_needs(autograder_zip):
+    names = zipfile.ZipFile(autograder_zip).namelist()
+    paths = [PurePosixPath(name) for name in names]
+    assert {path.parts[0] for path in paths} == ZIP_ENTRIES
+    assert {path.parts[1] for path in paths if path.parts[0] == "kit"} == KIT_ENTRIES
+    assert {path.parts[1] for path in paths if path.parts[0] == "course"} == COURSE_ENTRIES
+    for path in paths:
+        if path.parts[0] == "kit":
+            assert not NOT_GRADING & set(path.parts[1:]), path
+            assert not path.name.startswith("test_") or path.parts[1:] == ("opt_utils", "test_cases.py"), path
+    pins = zipfile.ZipFile(autograder_zip).read("kit/requirements-gradescope.txt").decode()
+    pinned = {line.split("==")[0].lower() for line in pins.splitlines() if line and not line.startswith("#")}
+    assert not pinned & TEST_PACKAGES
+
+
+def imports(name, source):
+    """The absolute names a module of the zip's kit imports (`name` is its path in the zip), with
+    each name taken from a module as if it were a submodule."""
+    package = PurePosixPath(name).parts[1:-1]  # the folder under kit/: the package of both x.py and __init__.py
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            base += node.module.split(".") if node.module else []
+            yield ".".join(base)
+            yield from (".".join(base + [alias.name]) for alias in node.names)
+
+
+def test_nothing_in_the_zip_imports_what_it_leaves_out(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        sources = {name: archive.read(name).decode() for name in archive.namelist()
+                   if name.startswith("kit/") and name.endswith(".py")}
+    assert "kit/autograder/gradescope.py" in sources and "kit/autograder/demo.py" not in sources
+    for name, source in sources.items():
+        for imported in imports(name, source):
+            assert imported.split(".")[0] not in {"pytest", "playwright", "tests", "benchmarks"}, (name, imported)
+            assert not re.match(r"autograder\.(demo|demo_class|samples)(\.|$)", imported), (name, imported)
 
 
 def test_a_wrong_answer_gets_one_test_per_function_with_its_diagnosis(autograder_zip, tmp_path):
