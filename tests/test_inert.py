@@ -5,6 +5,7 @@ formgrader does to markdown cells whatever the configuration): the inert step al
 payload where a browser would run it. `test_instructor_browser.py` opens them in a real browser.
 """
 
+import re
 import time
 from html.parser import HTMLParser
 
@@ -88,6 +89,13 @@ def test_each_markdown_payload_is_inert_and_its_text_stays(name, source):
         # JupyterLab pairs the $ signs of the source: none may stand in a tag, or outside a formula
         assert not [tag for tag in TAG.findall(html) if "$" in tag or "\\" in tag]
     assert name.replace("-", "") in html.replace("-", "")  # the text is still there
+
+
+def test_a_link_in_the_page_keeps_its_href_and_no_other_relative_url_does():
+    html = clean_html('<a href="#momentum">up</a> <a href="/api/contents">a</a> <a href="//example.org/x">b</a> '
+                      '<a href=" #x">c</a> <a href="other.ipynb">d</a> <q cite="/formgrader">e</q> '
+                      '<a href="javascript:alert(1)">f</a> <a href="https://numpy.org/#x">g</a>')
+    assert re.findall(r'(?:href|cite)="([^"]*)"', html) == ["#momentum", "https://numpy.org/#x"], html
 
 
 def test_an_image_output_keeps_only_what_an_image_needs():

@@ -28,6 +28,10 @@ HTML_TAGS = nh3.ALLOWED_TAGS - {"area", "map", "wbr"} | {"tfoot", "th"}
 ATTRIBUTES = {**{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items() if tag in HTML_TAGS},
               "img": {"src", "alt", "title", "width", "height"}, "a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto", "data"}
+# A URL with a scheme; one without is relative (a path of the instructor's server, or, from //,
+# another host) and kept only as an in-page link: #name.
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+URL_ATTRIBUTES = {"href", "src", "cite"}
 DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]*)")
 # MathJax commands that make links, set ids, classes, styles or attributes, or load extensions.
 ACTIVE_TEX = re.compile(r"\\(href|url|class|cssId|style|unicode|require|html|data|bbox|mmlToken)\b")
@@ -51,6 +55,8 @@ def _keep_attribute(tag, attribute, value):
     instructor's server a request), and a ``data:`` URL is nothing else's."""
     if tag == "img" and attribute == "src":
         return value if DATA_IMAGE.fullmatch(value.strip()) else None
+    if attribute in URL_ATTRIBUTES and not SCHEME.match(value) and not value.startswith("#"):
+        return None
     return None if value.lstrip().lower().startswith("data:") else value
 
 
@@ -65,10 +71,11 @@ def clean_html(html):
     Returns
     -------
     str
-        Its text, formatting, tables, links (``http``, ``https``, ``mailto``) and raster images
+        Its text, formatting, tables, links (``http``, ``https``, ``mailto``, and ``#name`` in the
+        page; no other relative URL: it would name the instructor's server) and raster images
         carried as ``data:`` URLs; no script, handler, style, frame, form, SVG or remote image.
     """
-    return nh3.clean(html, tags=HTML_TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, url_relative="deny",
+    return nh3.clean(html, tags=HTML_TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, url_relative="pass_through",
                      attribute_filter=_keep_attribute, clean_content_tags={"script", "style"})
 
 
