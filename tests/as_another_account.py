@@ -12,7 +12,9 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "autograder", "sandbox"))
-import launch  # noqa: E402  (standard library only, like this program)
+import mounts  # noqa: E402  (standard library only, like this program)
+from linux import LIBC, check  # noqa: E402
+from namespaces import CLONE_NEWNS  # noqa: E402
 
 
 def _outermost_unsearchable(path):
@@ -37,18 +39,18 @@ def open_up(paths):
     for folder, inside in found.items():
         inside = sorted(p for p in inside if not any(p.startswith(q + "/") for q in inside))
         handles = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in inside]
-        launch._mount("tmpfs", folder, "tmpfs", launch.MS_NOSUID | launch.MS_NODEV, "size=64k,mode=0755")
+        mounts.mount("tmpfs", folder, "tmpfs", mounts.MS_NOSUID | mounts.MS_NODEV, "size=64k,mode=0755")
         for path, handle in handles:
-            launch._make_mount_point(path, os.path.isdir(f"/proc/self/fd/{handle}"))
-            launch._mount(f"/proc/self/fd/{handle}", path, None, launch.MS_BIND | launch.MS_REC, None)
+            mounts.make_mount_point(path, os.path.isdir(f"/proc/self/fd/{handle}"))
+            mounts.mount(f"/proc/self/fd/{handle}", path, None, mounts.MS_BIND | mounts.MS_REC, None)
             os.close(handle)
-        launch._mount(None, folder, None, launch.MS_REMOUNT | launch.MS_BIND | launch.MS_RDONLY, None)
+        mounts.mount(None, folder, None, mounts.MS_REMOUNT | mounts.MS_BIND | mounts.MS_RDONLY, None)
 
 
 def cover_etc(extra):
     """Cover /etc with a tmpfs holding a copy of it, with `extra`'s lines ({file name: [line]}) added."""
     original = os.open("/etc", os.O_PATH | os.O_DIRECTORY)
-    launch._mount("tmpfs", "/etc", "tmpfs", launch.MS_NOSUID | launch.MS_NODEV, "size=64m,mode=0755")
+    mounts.mount("tmpfs", "/etc", "tmpfs", mounts.MS_NOSUID | mounts.MS_NODEV, "size=64m,mode=0755")
     shutil.copytree(f"/proc/self/fd/{original}", "/etc", symlinks=True, ignore_dangling_symlinks=True,
                     dirs_exist_ok=True)
     os.close(original)
@@ -65,8 +67,8 @@ def main(arguments):
     separator = arguments.index("--")
     with open(arguments[0]) as handle:
         spec = json.load(handle)
-    launch._check(launch.LIBC.unshare(launch.CLONE_NEWNS), "unshare")
-    launch._mount(None, "/", None, launch.MS_REC | launch.MS_PRIVATE, None)
+    check(LIBC.unshare(CLONE_NEWNS), "unshare")
+    mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE, None)
     cover_etc(spec["etc"])
     open_up(spec["paths"])
     command = arguments[separator + 1:]

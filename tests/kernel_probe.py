@@ -67,13 +67,13 @@ async def probe(cell, pool=None):
 
 
 def main(cell):
-    from autograder.sandbox import launch
+    from autograder.sandbox import cgroups, namespaces
     from autograder.sandbox.policy import check_available
     from autograder.sandbox.pool import KernelPool
     check_available()
     pool = KernelPool(Sandbox())
     try:
-        found = {"mappable": launch.kernel_ids_mappable(), "bound": launch.process_bound(),
+        found = {"mappable": namespaces.kernel_ids_mappable(), "bound": cgroups.process_bound(),
                  "cold": asyncio.run(probe(cell)), "warm": asyncio.run(probe(cell, pool))}
     finally:
         pool.stop()

@@ -30,7 +30,7 @@ import psutil
 import pytest
 
 from autograder.grade.autograde import STARTUP_FILES
-from autograder.sandbox.launch import KERNEL_ID_BASE, kernel_ids_mappable
+from autograder.sandbox.namespaces import KERNEL_ID_BASE, kernel_ids_mappable
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from kernel_probe import LOCKS_ITS_SOCKET_FOLDER, probe, status
@@ -172,9 +172,9 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 UIDS_FROM_OUTSIDE = """
 import json, pathlib, subprocess, sys, tempfile
 import psutil
-from autograder.sandbox import launch
+from autograder.sandbox import namespaces
 from autograder.sandbox.policy import Sandbox
-ids = launch.kernel_ids()
+ids = namespaces.kernel_ids()
 with tempfile.TemporaryDirectory() as name:
     folder = pathlib.Path(name)
     work, sockets, program = folder / "work", folder / "sockets", folder / "program.py"
@@ -460,7 +460,7 @@ def test_a_grader_without_a_range_warns_and_its_kernels_cannot_change_its_files(
         kernel = found[kind]
         assert kernel["status"] == "ok", kernel
         assert kernel["printed"].split("\n")[:5] == [
-            # Not in the kernel's own root at all (launch.enter_new_root); read-only besides.
+            # Not in the kernel's own root at all (mounts.enter_new_root); read-only besides.
             "chmod No such file or directory", "utime No such file or directory", "write No such file or directory",
             f"uid {grader.uid} 0000000000000000", "connect ENOENT"], (kind, kernel["printed"])
         assert not kernel["folder left"], kernel
@@ -476,18 +476,19 @@ def test_a_grader_without_a_range_warns_and_its_kernels_cannot_change_its_files(
 
 # As root, in a mount namespace of its own: a private cgroup2 mount, and under it real groups:
 # plain, marked (trusted.delegate, user.delegate, as systemd's Delegate=yes), and given to the
-# grader (folder and files, or the folder alone). Each is judged by launch.cgroup_v2_delegated
+# grader (folder and files, or the folder alone). Each is judged by cgroups.cgroup_v2_delegated
 # as root and as the grader; then a process placed in the plain and the marked group, with the
 # cgroup v1 pids controller read-only, says where sandboxes' pids groups would go.
 CGROUP_DECISIONS = """
 import json, os, subprocess, sys, tempfile, time
 sys.path.insert(0, {sandbox!r})
-import launch
+import cgroups, mounts, namespaces
+from linux import LIBC, check
 uid, gid = {uid}, {gid}
-launch._check(launch.LIBC.unshare(launch.CLONE_NEWNS), "unshare")
-launch._mount(None, "/", None, launch.MS_REC | launch.MS_PRIVATE, None)
+check(LIBC.unshare(namespaces.CLONE_NEWNS), "unshare")
+mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE, None)
 point = tempfile.mkdtemp(prefix="kit-cgroup2-")
-launch._mount("none", point, "cgroup2", 0, None)
+mounts.mount("none", point, "cgroup2", 0, None)
 top = os.path.join(point, f"kit-test-{{os.getpid()}}")
 names = ("plain", "trusted", "user", "owned", "owned-folder-only")
 groups = {{name: os.path.join(top, name) for name in names}}
@@ -502,22 +503,22 @@ for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
     os.chown(os.path.join(groups["owned"], name), uid, gid)
 os.chown(groups["owned-folder-only"], uid, gid)
 judged = [("root", point), *groups.items()]
-JUDGE = ("import json, sys; sys.path.insert(0, {sandbox!r}); import launch; "
-         "print(json.dumps({{n: launch.cgroup_v2_delegated(p) for n, p in json.loads(sys.argv[1])}}))")
-PLACED = ("import json, os, sys; sys.path.insert(0, {sandbox!r}); import launch; "
+JUDGE = ("import json, sys; sys.path.insert(0, {sandbox!r}); import cgroups; "
+         "print(json.dumps({{n: cgroups.cgroup_v2_delegated(p) for n, p in json.loads(sys.argv[1])}}))")
+PLACED = ("import json, os, sys; sys.path.insert(0, {sandbox!r}); import cgroups; "
           "open(os.path.join(sys.argv[1], 'cgroup.procs'), 'w').write(str(os.getpid())); "
-          "print(json.dumps([*launch.locate_sandbox_groups(), launch.process_bound(), "
-          "launch.join_pids_cgroup({{'processes': 8}})]))")
+          "print(json.dumps([*cgroups.locate_sandbox_groups(), cgroups.process_bound(), "
+          "cgroups.join_pids_cgroup({{'processes': 8}})]))")
 try:
-    found = {{"cgroup v1": os.path.isdir(launch.V1_PIDS),
-             "as root": {{name: launch.cgroup_v2_delegated(path) for name, path in judged}},
+    found = {{"cgroup v1": os.path.isdir(cgroups.V1_PIDS),
+             "as root": {{name: cgroups.cgroup_v2_delegated(path) for name, path in judged}},
              "writable, as root": {{name: os.access(os.path.join(path, "cgroup.procs"), os.W_OK) for name, path in judged}},
              "as the grader": json.loads(subprocess.run(
                  ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", sys.executable, "-I", "-c",
                   JUDGE, json.dumps(judged)], capture_output=True, text=True, check=True).stdout)}}
     if found["cgroup v1"]:  # read-only here, so that the sandbox looks for a cgroup v2 group
-        launch._mount(None, launch.V1_PIDS, None, launch.MS_REMOUNT | launch.MS_BIND | launch.MS_RDONLY
-                      | launch.MS_NOSUID | launch.MS_NODEV | launch.MS_NOEXEC, None)
+        mounts.mount(None, cgroups.V1_PIDS, None, mounts.MS_REMOUNT | mounts.MS_BIND | mounts.MS_RDONLY
+                     | mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC, None)
     found["placed"] = {{name: json.loads(subprocess.run([sys.executable, "-I", "-c", PLACED, groups[name]],
                                                         capture_output=True, text=True, check=True).stdout)
                         for name in ("plain", "trusted")}}
@@ -535,7 +536,7 @@ finally:
                 break
             except OSError:
                 time.sleep(0.05)
-    launch.LIBC.umount2(point.encode(), 0)
+    LIBC.umount2(point.encode(), 0)
     os.rmdir(point)
 """
 

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from autograder.sandbox.launch import sandbox_groups_home
+from autograder.sandbox.cgroups import sandbox_groups_home
 from autograder.sandbox.policy import CGROUPS_VARIABLE, Sandbox, check_available
 from autograder.grade.task import processes_naming
 from leftovers import TEMPORARY, files_naming
@@ -302,7 +302,7 @@ def test_the_operator_can_turn_pids_cgroups_off(tmp_path, monkeypatch):
 
 
 def test_in_its_own_root_no_outside_unix_socket_has_a_path(tmp_path):
-    """In the kernel's own root (`launch.enter_new_root`), a 0777 socket in /tmp and one in /run
+    """In the kernel's own root (`mounts.enter_new_root`), a 0777 socket in /tmp and one in /run
     (which Landlock ABI 7, the network namespace and read-only mounts do not stop) have no path for it: connect() fails
     with ENOENT and the listeners receive nothing. It holds no capability in any set, runs under
     no_new_privs, and only the expected top-level entries exist."""

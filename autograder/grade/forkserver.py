@@ -22,9 +22,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..sandbox import launch
+from ..sandbox.lifetime import kill_tree
 from ..sandbox.pool import PoolError
-from .task import kill_tree
+from ..sandbox.prefork import PreforkServer
 from .warm import launch_shared
 
 READY = b"ready\n"
@@ -32,68 +32,53 @@ FORK_SERVER_PREFIX = "grading-forkserver-"
 MAX_SETTINGS_BYTES = 1 << 20  # its folder: this prefix, the coordinator's pid, a dash
 
 
-def die_with_parent():
-    """Be killed when the process that started this one ends."""
-    launch.LIBC.prctl(launch.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 def main(path):
     parent = os.getppid()
-    # The workers' shared warm-kernel process loads numpy, matplotlib and ipykernel while this
+    # The workers' shared kernel fork server loads numpy, matplotlib and ipykernel while this
     # process imports nbgrader: two loads of about 1.5 s of CPU each, on two cores at once.
-    warm = launch_shared(os.path.dirname(path))
+    kernels = launch_shared(os.path.dirname(path))
     from . import autograde  # noqa: F401  (nbgrader's steps, which a task imports when it grades: once, here)
     from .worker import serve
     try:
-        warm.wait_ready()
-        control = str(warm.control)
+        kernels.wait_ready()
+        control = str(kernels.control)
     except PoolError:
-        control = None  # each worker starts a warm process of its own
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
-    signal.signal(signal.SIGCHLD, launch.reap_children)
+        control = None  # each worker starts a kernel fork server of its own
+    server = PreforkServer(path, lambda pid: pid == parent)  # a worker only for the coordinator, not for a kernel
     # Stopping a process group (a Dask worker's, by its service manager) must not end this
     # process before its workers and folders are cleared: it ends when its coordinator does.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_IGN)
     sys.stdout.buffer.write(READY)
     sys.stdout.flush()
-    workers = {}  # pidfd → the worker's scratch folder
     while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        ready, _, _ = select.select([server.listener, sys.stdin], [], [])
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
             # The coordinator process ended (its end of this pipe closes only then, whichever of
             # its threads started this one; a parent-death signal would follow that thread).
-            clear_away(workers, os.path.dirname(path))
+            clear_away(server, os.path.dirname(path))
             os._exit(0)
-        if listener not in ready:
+        if server.listener not in ready:
             continue
-        connection, _ = listener.accept()
-        settings = read_settings(connection) if launch.peer_pid(connection) == parent else None
-        if settings is None:  # a worker only for the coordinator, not for a kernel
+        connection = server.accept()
+        if connection is None:
+            continue
+        settings = read_settings(connection)
+        if settings is None:
             connection.close()
             continue
-        forget_ended(workers)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # no reaping before the pidfd is open
-        try:
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, set())
-                    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-                        signal.signal(signum, signal.SIG_DFL)
-                    listener.close()
-                    warm.process.stdout.close()
-                    for pidfd in workers:
-                        os.close(pidfd)
-                    serve(connection, settings, control)
-                finally:
-                    os._exit(0)
-            workers[os.pidfd_open(pid)] = settings.get("scratch")
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        server.forget_ended()
+        server.fork(lambda: work(connection, settings, control, serve), value=settings.get("scratch"),
+                    close=[kernels.process.stdout])
         connection.close()
+
+
+def work(connection, settings, control, serve):
+    """In a forked child: be a worker (`worker.serve`) on `connection`; the exit status."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    serve(connection, settings, control)
+    return 0
 
 
 def read_settings(connection):
@@ -114,21 +99,9 @@ def read_settings(connection):
         connection.settimeout(None)
 
 
-def forget_ended(workers):
-    for pidfd in [fd for fd in workers if select.select([fd], [], [], 0)[0]]:
-        os.close(pidfd)
-        del workers[pidfd]
-
-
-def clear_away(workers, folder):
+def clear_away(server, folder):
     """Kill the workers still running, then remove their scratch folders and this server's folder."""
-    for pidfd in workers:
-        try:
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pidfd, scratch in workers.items():
-        select.select([pidfd], [], [], 5)
+    for scratch in server.kill(wait=5):
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)

@@ -15,11 +15,11 @@ from enum import StrEnum
 from pathlib import Path
 
 import nbformat
-import psutil
 
 from ..checks.runner import NOT_IMPLEMENTED
 from ..defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS
 from ..grade_ids import cell_grade_id
+from ..sandbox.lifetime import kill_all, kill_tree, processes_naming  # noqa: F401  (tests import them from here)
 from .sanitize import SubmissionError, read_submission, repair
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -138,34 +138,6 @@ def _grade(task, notebook, result):
         grade_id = cell_grade_id(cell)
         if grade_id in result.max_scores and cell.cell_type == "code":
             result.messages[grade_id] = cell_message(cell)
-
-
-def kill_tree(process):
-    """Kill `process` and every process it started: kernels run in sessions of their own, so
-    killing the process group would leave them behind (spinning in an endless loop, say)."""
-    try:
-        root = psutil.Process(process.pid)
-        family = root.children(recursive=True) + [root]
-    except psutil.NoSuchProcess:
-        return
-    kill_all(family)
-
-
-def kill_all(processes, seconds=5):
-    """SIGKILL `processes` (`psutil.Process`es) and wait, at most `seconds`, until they are gone."""
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.Error:  # gone already, or not ours to kill
-            pass
-    psutil.wait_procs(processes, timeout=seconds)
-
-
-def processes_naming(*texts):
-    """Every process on the machine whose command line contains one of `texts` (a folder a
-    run's processes were started with, or forked from a process that was)."""
-    return [process for process in psutil.process_iter(["cmdline"])
-            if any(text in " ".join(process.info["cmdline"] or []) for text in texts)]
 
 
 def cell_message(cell):

@@ -19,7 +19,7 @@ import resource
 import sys
 import tempfile
 
-from .forkserver import die_with_parent
+from ..sandbox.lifetime import die_with_parent
 from .task import Task, run_task
 from .warm import share
 

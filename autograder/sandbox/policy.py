@@ -1,8 +1,8 @@
 """What a grading kernel may read, write and use, and the command that starts it sandboxed.
 
-The sandbox itself is `launch` (namespaces, a private /proc and tmpfs, rlimits, a pids cgroup,
-Landlock and a uid of the kernel's own where the grader is root or has subordinate ids, else a
-read-only filesystem outside the kernel's folders); this module decides its
+The sandbox itself is the launcher, `launch` (namespaces, a private /proc and tmpfs, rlimits, a
+pids cgroup, Landlock and a uid of the kernel's own where the grader is root or has subordinate
+ids, else a read-only filesystem outside the kernel's folders); this module decides its
 contents: the Python runtime and the libraries the kernel imports (read-only), a size-capped
 work folder holding the released assignment's files (its only writable place), a folder for
 the kernel's unix sockets, and an allow-listed environment. The kit's own packages
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..defaults import (KERNEL_CPU_SECONDS, KERNEL_MEMORY_BYTES, KERNEL_OPEN_FILES, KERNEL_PROCESSES,
                         KERNEL_WORK_BYTES)
-from . import launch
+from . import cgroups
 
 LAUNCHER = Path(__file__).with_name("launch.py")
 SYSTEM_READ = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
@@ -31,14 +31,14 @@ SYSTEM_WRITE = ("/dev/null",)
 PRIVATE_PACKAGES = ("autograder", "solutions")  # the hidden checks and the reference
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "MPLBACKEND")
 # The operator's switch for hosts where the sandbox must make no cgroup (``off``): processes are
-# then bounded by RLIMIT_NPROC alone, which binds the kernel's own uid (see `launch`).
+# then bounded by RLIMIT_NPROC alone, which binds the kernel's own uid (see `launch`, `cgroups`).
 CGROUPS_VARIABLE = "AUTOGRADER_SANDBOX_CGROUPS"
 
 
 def pids_group(pid):
-    """The pids cgroup of the sandbox whose outermost process is `pid` (made by `launch`), or
-    None where sandboxes get none."""
-    group = launch.pids_group(pid)
+    """The pids cgroup of the sandbox whose outermost process is `pid` (made by the launcher,
+    `cgroups.join_pids_cgroup`), or None where sandboxes get none."""
+    group = cgroups.pids_group(pid)
     return Path(group) if group else None
 
 
@@ -149,6 +149,6 @@ def check_available():
     if done.returncode != 0 or "sandbox ok" not in done.stdout:
         said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise SandboxUnavailable(f"the grading sandbox cannot be set up here: {said}")
-    for line in done.stderr.splitlines():  # what the launcher says its kernels lack (`launch.protection_warning`)
+    for line in done.stderr.splitlines():  # what the launcher says its kernels lack (`namespaces.protection_warning`)
         if line.startswith("sandbox: warning: "):
             sys.stderr.write(line[len("sandbox: "):] + "\n")

@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
+from .launch import KERNEL_FORK_SERVER
+from .lifetime import kill_tree
 from .policy import LAUNCHER, Sandbox, pids_group
 
 START_SECONDS = 120  # a cold machine may need long to load numpy and matplotlib from disk
@@ -114,9 +114,10 @@ class KernelPool:
         spec["control"] = str(self.control)
         if self.preload is not None:
             spec["preload"] = list(self.preload)
-        spec_file = self.folder / "zygote.json"
+        spec_file = self.folder / "kernel-fork-server.json"
         spec_file.write_text(json.dumps(spec))
-        self.process = subprocess.Popen([sys.executable, "-I", "-S", str(LAUNCHER), str(spec_file), "--", "zygote"],
+        self.process = subprocess.Popen([sys.executable, "-I", "-S", str(LAUNCHER), str(spec_file), "--",
+                                         KERNEL_FORK_SERVER],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         text=True)
         self.starts += 1
@@ -206,18 +207,8 @@ class KernelPool:
         self._disconnect()
         if self.process is not None:
             group = pids_group(self.process.pid)  # each kernel it forked had one of its own
-            try:
-                family = psutil.Process(self.process.pid).children(recursive=True)
-            except psutil.NoSuchProcess:
-                family = []
-            for member in [*family]:
-                try:
-                    member.kill()
-                except psutil.NoSuchProcess:
-                    pass
-            self.process.kill()
+            kill_tree(self.process)
             self.process.wait()
-            psutil.wait_procs(family, timeout=5)
             try:
                 self.process.stdout.close()
             except OSError:
