@@ -42,7 +42,7 @@ import sys
 import launch
 from cgroups import join_pids_cgroup, leave_cgroup
 from lifetime import die_with_parent, parent_of
-from linux import FAILED, SandboxError
+from linux import SandboxError
 from mounts import hide
 from namespaces import ALL_NAMESPACES, CLONE_NEWUSER
 from prefork import PreforkServer

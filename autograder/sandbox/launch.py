@@ -67,7 +67,7 @@ if __package__:  # imported by the kit (autograder.sandbox.launch): one copy of 
                              enter_namespaces, grader_is_root, kernel_id, kernel_ids, protection_warning)
     from .privileges import keep_capabilities_over_exec, shed_privileges
 else:  # run by path (python -I -S launch.py puts no folder on sys.path), or loaded so by the kernel fork server
-    if __name__ == "__main__":
+    if __name__ == "__main__":  # its own folder first, while it loads its modules
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from cgroups import PROCESSES, join_pids_cgroup, leave_cgroup  # noqa: F401
     from landlock import restrict_with_landlock
@@ -77,6 +77,8 @@ else:  # run by path (python -I -S launch.py puts no folder on sys.path), or loa
     from namespaces import (ALL_NAMESPACES, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWUTS,
                             enter_namespaces, grader_is_root, kernel_id, kernel_ids, protection_warning)
     from privileges import keep_capabilities_over_exec, shed_privileges
+    if __name__ == "__main__":  # then nothing but the standard library, as -I means (resource, subprocess later)
+        sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
 
 KERNEL_UMASK = 0o007  # a non-root grader reaches a kernel's sockets through their group (`mounts.let_in`)
 KERNEL_FORK_SERVER = "kernel-fork-server"  # the program that makes the launcher the kernel fork server
