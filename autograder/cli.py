@@ -22,6 +22,22 @@ from .untrusted import printable
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
+class AssignmentName(click.ParamType):
+    """An assignment the kit knows (`autograder.assignments`); an unknown name lists the known ones."""
+
+    name = "assignment"
+
+    def convert(self, value, param, context):
+        course = context.find_object(Course)
+        try:
+            return course.assignment(value).name
+        except CourseError as error:
+            self.fail(str(error), param, context)
+
+
+ASSIGNMENT = AssignmentName()
+
+
 class Refusal(click.ClickException):
     """The command cannot go on; its message may quote a download or a submission, shown inert."""
 
@@ -54,7 +70,7 @@ def format_size(size):
               show_default=True, help="The nbgrader course directory.")
 @click.pass_context
 def main(context, course_dir):
-    """Collect, grade and report on a class's submissions of the Optimization Methods assignment."""
+    """Collect, grade and report on a class's submissions of the course's assignments."""
     try:
         context.obj = Course.open(course_dir)
     except CourseError as error:
@@ -63,12 +79,18 @@ def main(context, course_dir):
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--assignment", default="optimization_methods", show_default=True)
+@click.option("--assignment", type=ASSIGNMENT, default=None,
+              help="The assignment the download holds (default: the course's one released assignment).")
 @click.option("--pattern", default=collecting.DEFAULT_PATTERN, show_default=True,
               help="Regular expression for file names, with a (?P<student_id>…) group.")
 @click.pass_obj
 def collect(course, path, assignment, pattern):
     """Import an LMS download PATH (zip or folder) into submitted/."""
+    if assignment is None:
+        released = course.released()
+        if len(released) != 1:
+            raise Refusal(f"name the assignment with --assignment: the course has released {', '.join(released) or 'none'}")
+        assignment = course.assignment(released[0]).name
     try:
         entries = collecting.collect(course, assignment, path, pattern)
     except CourseError as error:
@@ -85,7 +107,7 @@ def collect(course, path, assignment, pattern):
 
 
 @main.command()
-@click.argument("assignment")
+@click.argument("assignment", type=ASSIGNMENT)
 @click.option("--student", "students", multiple=True, help="Grade only these students (repeatable).")
 @click.option("--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default=True,
               help="Submissions graded at the same time.")
@@ -146,7 +168,7 @@ def _graded(course, assignment):
 
 
 @main.command()
-@click.argument("assignment")
+@click.argument("assignment", type=ASSIGNMENT)
 @click.pass_obj
 def feedback(course, assignment):
     """Write one feedback page per student into feedback/."""
@@ -156,7 +178,7 @@ def feedback(course, assignment):
 
 
 @main.command()
-@click.argument("assignment")
+@click.argument("assignment", type=ASSIGNMENT)
 @click.option("--to", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for grades.csv and results/ (default: exports/ASSIGNMENT).")
 @click.pass_obj
@@ -169,7 +191,7 @@ def export(course, assignment, out):
 
 
 @main.command()
-@click.argument("assignment")
+@click.argument("assignment", type=ASSIGNMENT)
 @click.pass_obj
 def report(course, assignment):
     """Write the instructor's report on the class (one HTML page)."""
@@ -178,7 +200,7 @@ def report(course, assignment):
 
 
 @main.command()
-@click.argument("assignment")
+@click.argument("assignment", type=ASSIGNMENT)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the zip (default: exports/ASSIGNMENT/gradescope-autograder.zip).")
 @click.pass_obj

@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from traitlets.config.loader import PyFileConfigLoader
 
+from . import assignments
+
 # The kit's own folder in a course: the ledger key, then per assignment the results ledger, the
 # manifests and the gradebook copies that grading reads (the `Course` methods below name each).
 KIT_FOLDER = ".autograder"
@@ -24,12 +26,15 @@ class CourseError(Exception):
 
 @dataclass
 class Course:
-    """A course directory: its root, nbgrader's course id, and the gradebook's database URL
-    (``c.CourseDirectory.db_url`` in ``nbgrader_config.py``; ``gradebook.db`` in the root by default)."""
+    """A course directory: its root, nbgrader's course id, the gradebook's database URL
+    (``c.CourseDirectory.db_url`` in ``nbgrader_config.py``; ``gradebook.db`` in the root by
+    default), and the folders of the course's own assignment plug-ins (``c.Kit.assignment_folders``,
+    relative to the root; `autograder.assignments`), which opening it makes known."""
 
     root: Path
     course_id: str
     configured_db_url: str = ""
+    assignment_folders: tuple = ()
 
     @classmethod
     def open(cls, root):
@@ -46,7 +51,27 @@ class Course:
                 make_url(db_url)
             except ArgumentError:
                 raise CourseError(f"c.CourseDirectory.db_url in {config_file} is not a database URL: {db_url!r}") from None
-        return cls(root, course_id, db_url)
+        folders = config.get("Kit", {}).get("assignment_folders", [])
+        if isinstance(folders, str) or not all(isinstance(folder, str) for folder in folders):
+            raise CourseError(f"c.Kit.assignment_folders in {config_file} should be a list of folder names")
+        folders = tuple(root / folder for folder in folders)
+        missing = [str(folder) for folder in folders if not folder.is_dir()]
+        if missing:
+            raise CourseError(f"c.Kit.assignment_folders in {config_file} names no folder at {', '.join(missing)}")
+        assignments.use_folders(folders)
+        return cls(root, course_id, db_url, folders)
+
+    def assignment(self, name):
+        """The assignment `name` (`autograder.assignments.get`), as a `CourseError` when unknown."""
+        try:
+            return assignments.get(name)
+        except assignments.UnknownAssignment as error:
+            raise CourseError(str(error)) from None
+
+    def released(self):
+        """The names of the assignments released in this course (a folder in ``release/``), sorted."""
+        release = self.root / "release"
+        return sorted(path.name for path in release.iterdir() if path.is_dir()) if release.is_dir() else []
 
     @property
     def db_url(self):

@@ -20,10 +20,11 @@ import nbformat
 
 from solutions import comparison
 
-from .assign.release import ASSIGNMENT
+from .assignments.optimization_methods import NAME as ASSIGNMENT
 from .collect import collect
 from .course import Course
-from .demo_class import CORRECT, WRONG, make_course, release_notebook, solved_notebook, with_answer
+from .assignments.optimization_methods.sample_class import (CORRECT, WRONG, make_course, release_notebook,
+                                                              solved_notebook, with_answer)
 from .export import export
 from .feedback import write_feedback
 from .grade.batch import grade_assignment, status_counts

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .checks import GRADED_FUNCTIONS
+from . import assignments
 from .grade.store import atomic_write
 from .grade.task import Status
 from .results import student_views
@@ -26,10 +26,10 @@ class TestStatus(StrEnum):
     FAILED = "failed"
 
 
-def gradescope_results(view):
-    """A student's result in Gradescope's results.json format: one test per graded function."""
+def gradescope_results(view, functions):
+    """A student's result in Gradescope's results.json format: one test per graded function of `functions`."""
     tests = []
-    for number, function in enumerate(GRADED_FUNCTIONS, start=1):
+    for number, function in enumerate(functions, start=1):
         own = [t for t in view.tests if t.function == function]
         score, max_score = sum(t.score for t in own), sum(t.max_score for t in own)
         lines = [f"✓ {t.title}" if t.passed else f"✗ {t.title}" + (f"\n    {t.message}" if t.message else "")
@@ -49,9 +49,10 @@ def gradescope_results(view):
 def grades_csv(course, assignment, views):
     """nbgrader's export columns, computed as `nbgrader export` does, then per-function scores and status."""
     by_student = {view.student: view for view in views}
+    functions = assignments.get(assignment).functions
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(NBGRADER_COLUMNS + list(GRADED_FUNCTIONS) + ["status"])
+    writer.writerow(NBGRADER_COLUMNS + list(functions) + ["status"])
     with Gradebook(course.db_url, course.course_id) as gradebook:
         record = gradebook.find_assignment(assignment)
         for student in gradebook.students:
@@ -63,8 +64,8 @@ def grades_csv(course, assignment, views):
             except MissingEntry:
                 row = ["", student.id, student.last_name, student.first_name, student.email, 0.0, 0.0, 0.0]
             view = by_student.get(student.id)
-            functions = [view.function_score(f)[0] if view else "" for f in GRADED_FUNCTIONS]
-            writer.writerow(csv_row([assignment, record.duedate, *row, record.max_score, *functions,
+            scores = [view.function_score(f)[0] if view else "" for f in functions]
+            writer.writerow(csv_row([assignment, record.duedate, *row, record.max_score, *scores,
                                      view.status if view else Status.NOT_SUBMITTED]))
     return output.getvalue()
 
@@ -73,7 +74,8 @@ def export(course, assignment, out=None):
     """Write grades.csv and results/<student>.json under `out`; return the folder."""
     out = Path(out) if out else course.root / "exports" / assignment
     views = student_views(course, assignment)
+    functions = assignments.get(assignment).functions
     atomic_write(out / "grades.csv", grades_csv(course, assignment, views))
     for view in views:
-        atomic_write(out / "results" / f"{view.student}.json", json.dumps(gradescope_results(view), indent=1))
+        atomic_write(out / "results" / f"{view.student}.json", json.dumps(gradescope_results(view, functions), indent=1))
     return out

@@ -5,15 +5,13 @@ messages, the feedback and the exports are keyed by it. The kit's cells are name
 
 - ``<function>``: a graded function's answer cell;
 - ``test_<function>_visible``: its visible test cell;
-- ``test_<function>_<aspect>``: one hidden test cell per aspect registered in `autograder.checks`;
+- ``test_<function>_<aspect>``: one hidden test cell per aspect of the assignment (its ``aspects``);
 - ``expected_<function>``: the expected output shown after the visible test;
 - ``training_code``: the training loop.
 
 Function and aspect names both contain underscores, so a test cell's id is read back against the
-known graded functions (`parse_grade_id`), never split on ``_``.
+known graded functions of its assignment (`parse_grade_id`), never split on ``_``.
 """
-
-from solutions import GRADED_FUNCTIONS
 
 TEST_PREFIX = "test_"
 VISIBLE = "visible"  # the aspect name of a function's visible test cell
@@ -58,7 +56,7 @@ def expected_output_id(function):
     return f"expected_{function}"
 
 
-def parse_grade_id(text, functions=GRADED_FUNCTIONS):
+def parse_grade_id(text, functions):
     """The (function, aspect) of a test cell's grade_id, the inverse of `grade_id`.
 
     Parameters
@@ -66,7 +64,7 @@ def parse_grade_id(text, functions=GRADED_FUNCTIONS):
     text : str
         A cell's grade_id.
     functions : iterable of str
-        The graded functions it may belong to (the assignment's by default). Where two would
+        The graded functions it may belong to (its assignment's ``functions``). Where two would
         match (one name a prefix of the other followed by ``_``), the longer wins.
 
     Returns
@@ -74,7 +72,7 @@ def parse_grade_id(text, functions=GRADED_FUNCTIONS):
     tuple of (str, str) or None
         ``(function, aspect)``, the aspect possibly `VISIBLE`; None when `text` is not
         ``test_<function>_<aspect>`` for one of `functions`. Whether the aspect is registered
-        is not checked here (see `autograder.checks.ASPECTS`).
+        is not checked here (see the assignment's ``aspects``).
     """
     for function in sorted(functions, key=len, reverse=True):
         prefix = grade_id(function, "")
@@ -83,7 +81,7 @@ def parse_grade_id(text, functions=GRADED_FUNCTIONS):
     return None
 
 
-def is_visible(text):
-    """Whether `text` is the grade_id of a graded function's visible test cell."""
-    parsed = parse_grade_id(text)
+def is_visible(text, functions):
+    """Whether `text` is the grade_id of the visible test cell of one of `functions`."""
+    parsed = parse_grade_id(text, functions)
     return parsed is not None and parsed[1] == VISIBLE

@@ -14,7 +14,8 @@ import zipfile
 from pathlib import Path
 
 
-from .assign.release import run_nbgrader
+from . import assignments
+from .nbgrader_cli import run_nbgrader
 from .course import Course
 from .export import gradescope_results
 from .grade.task import Task, run_task
@@ -22,10 +23,12 @@ from .results import graded_cells, student_view
 from .sandbox.policy import SandboxUnavailable, check_available
 
 KIT = Path(__file__).resolve().parent.parent
-KIT_FILES = ("pyproject.toml", "requirements-gradescope.txt", "README.md", "opt_utils", "solutions", "autograder",
-             "datasets")
-# Of those, what grading does not need: ``make demo`` and its sample class (the mutation catalog).
-NOT_FOR_GRADING = ("autograder/demo.py", "autograder/demo_class")
+# The assignment's support package (its ``release.support_package``) comes too.
+KIT_FILES = ("pyproject.toml", "requirements-gradescope.txt", "README.md", "solutions", "autograder", "datasets")
+# Of those, what grading does not need: ``make demo``; of each assignment's plug-in, its sample
+# class (the mutation catalog); and the other assignments' plug-ins (`not_for_grading`).
+NOT_FOR_GRADING = ("autograder/demo.py",)
+SAMPLE_CLASS = "sample_class"
 STUDENT = "gradescope"
 
 SETUP = """#!/usr/bin/env bash
@@ -88,10 +91,21 @@ def build_zip(course, assignment, out):
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             _add_text(archive, "setup.sh", SETUP)
             _add_text(archive, "run_autograder", RUN)
-            for name in KIT_FILES:
-                _add_tree(archive, KIT / name, f"kit/{name}", leave_out=NOT_FOR_GRADING)
+            leave_out = not_for_grading(assignment)
+            for name in (*KIT_FILES, assignments.get(assignment).release.support_package):
+                _add_tree(archive, KIT / name, f"kit/{name}", leave_out=leave_out)
             _add_tree(archive, prepared, "course")
     return out
+
+
+def not_for_grading(assignment):
+    """The kit's paths the zip of `assignment` leaves out: `NOT_FOR_GRADING`, its plug-in's sample
+    class, and every other plug-in of the kit (a course's own live outside the kit)."""
+    homes = {name: assignments.home(name) for name in assignments.names()}
+    kit_homes = {name: folder for name, folder in homes.items() if KIT in folder.parents}
+    others = [folder for name, folder in kit_homes.items() if name != assignment]
+    own = [kit_homes[assignment] / SAMPLE_CLASS] if assignment in kit_homes else []
+    return (*NOT_FOR_GRADING, *(str(folder.relative_to(KIT)) for folder in others + own))
 
 
 def _add_text(archive, name, text):
@@ -136,7 +150,8 @@ def grade_submission(root):
         missing = _sandbox_missing()
         task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT, sandbox=not missing)
         result = run_task(task)
-        results = gradescope_results(student_view(result, graded_cells(course, assignment)))
+        results = gradescope_results(student_view(result, graded_cells(course, assignment)),
+                                     assignments.get(assignment).functions)
         if found and found.name != notebook:
             results["output"] = f"Graded {found.name} as {notebook}.\n" + results["output"]
         results["extra_data"] = {"sandbox": not missing}

@@ -10,11 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from .checks import GRADED_FUNCTIONS  # noqa: E402
+from . import assignments  # noqa: E402
 from .feedback import TEMPLATES  # noqa: E402
 from .grade.store import atomic_write  # noqa: E402
 from .grade.task import Status  # noqa: E402
-from .grade_ids import is_visible  # noqa: E402
 from .results import diagnosis, student_views  # noqa: E402
 
 
@@ -34,11 +33,11 @@ def score_histogram(views):
     return _embedded(figure)
 
 
-def pass_rates(views):
-    """{function: fraction of graded students with full marks on it}."""
+def pass_rates(views, functions):
+    """{function: fraction of graded students with full marks on it}, for each of `functions`."""
     graded = [v for v in views if v.status != Status.FAILED]
     return {f: (sum(v.function_score(f)[0] >= v.function_score(f)[1] for v in graded) / len(graded)) if graded else 0.0
-            for f in GRADED_FUNCTIONS}
+            for f in functions}
 
 
 def pass_rate_chart(rates):
@@ -62,15 +61,14 @@ def frequent_mistakes(views, most=25):
     test's message only repeats, less precisely, what the hidden tests found)."""
     counts = Counter()
     for view in views:
-        seen = {(t.function, diagnosis(t.message)) for t in view.tests
-                if not t.passed and t.message and not is_visible(t.grade_id)}
+        seen = {(t.function, diagnosis(t)) for t in view.tests if not t.passed and t.message and not t.visible}
         counts.update(seen)
     return [(function, text, n) for (function, text), n in counts.most_common(most)]
 
 
 def report_page(assignment, views):
     seconds = [v.seconds for v in views] or [0.0]
-    rates = pass_rates(views)
+    rates = pass_rates(views, assignments.get(assignment).functions)
     context = {
         "assignment": assignment,
         "views": views,

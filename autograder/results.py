@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from .checks import ASPECTS, GRADED_FUNCTIONS
+from . import assignments
 from .grade_ids import VISIBLE, parse_grade_id
 from .grade.store import Ledger
 from .grade.task import graded_points
@@ -22,6 +22,7 @@ class TestView:
     score: float
     max_score: float
     message: str
+    visible: bool = False  # the function's visible test cell (its message repeats the hidden tests')
 
     @property
     def passed(self):
@@ -52,27 +53,35 @@ class StudentView:
         return sum(t.score for t in tests), sum(t.max_score for t in tests)
 
 
-def function_of(grade_id):
-    """The graded function a test cell belongs to (``test_<function>_<aspect>``), or ""."""
-    parsed = parse_grade_id(grade_id)
-    return parsed[0] if parsed else ""
+@dataclass(frozen=True)
+class GradedCell:
+    """A graded cell of a released notebook, as every report names it."""
+
+    grade_id: str
+    points: float
+    function: str = ""  # the graded function it tests; "" for a cell that is not the kit's test cell
+    title: str = ""  # what it checks, in a student's words
+    visible: bool = False
 
 
-def title_of(grade_id):
-    """What a test cell checks, in a student's words; a cell that is not the kit's test cell
-    of a graded function is named by its grade_id."""
-    parsed = parse_grade_id(grade_id)
+def graded_cell(grade_id, points, assignment):
+    """The `GradedCell` of `grade_id` in `assignment`: a cell that is not the kit's test cell of a
+    graded function is named by its grade_id."""
+    parsed = parse_grade_id(grade_id, assignment.functions)
     if parsed is None:
-        return grade_id
-    if parsed[1] == VISIBLE:
-        return "the visible test case"
-    return ASPECTS[parsed].title if parsed in ASPECTS else parsed[1]
+        return GradedCell(grade_id, points, "", grade_id)
+    function, aspect = parsed
+    if aspect == VISIBLE:
+        return GradedCell(grade_id, points, function, "the visible test case", True)
+    known = assignment.aspects.get(parsed)
+    return GradedCell(grade_id, points, function, known.title if known else aspect)
 
 
 def graded_cells(course, assignment):
-    """[(grade_id, points)] of the released notebook, in notebook order."""
-    return graded_points(nbformat.read(course.root / "release" / assignment / course.notebook_name(assignment),
-                                       as_version=4))
+    """The `GradedCell` of each graded cell of `assignment`'s released notebook, in notebook order."""
+    release = nbformat.read(course.root / "release" / assignment / course.notebook_name(assignment), as_version=4)
+    found = assignments.get(assignment)
+    return [graded_cell(grade_id, points, found) for grade_id, points in graded_points(release)]
 
 
 def student_view(result, cells, stored=None, timestamp=None):
@@ -80,9 +89,9 @@ def student_view(result, cells, stored=None, timestamp=None):
     scores = result.scores if stored is None else stored
     view = StudentView(result.student, result.status, result.reason, list(result.warnings), result.seconds,
                        timestamp=timestamp, sandboxed=result.sandboxed)
-    for grade_id, points in cells:
-        view.tests.append(TestView(grade_id, function_of(grade_id), title_of(grade_id),
-                                   float(scores.get(grade_id) or 0.0), points, result.messages.get(grade_id, "")))
+    for cell in cells:
+        view.tests.append(TestView(cell.grade_id, cell.function, cell.title, float(scores.get(cell.grade_id) or 0.0),
+                                   cell.points, result.messages.get(cell.grade_id, ""), cell.visible))
     return view
 
 
@@ -101,8 +110,8 @@ def student_views(course, assignment):
     return sorted(views, key=lambda v: v.student)
 
 
-def diagnosis(message):
-    """The mistake named in a failed test's message, without the function's name."""
-    text = message[2:] if message.startswith("✗ ") else message
+def diagnosis(test):
+    """The mistake named in a failed `test`'s message, without the function's name."""
+    text = test.message[2:] if test.message.startswith("✗ ") else test.message
     function, _, rest = text.partition(": ")
-    return rest if function in GRADED_FUNCTIONS else text
+    return rest if function and function == test.function else text

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.assign.release import ASSIGNMENT
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.batch import grade_assignment
-from autograder.demo_class import make_course
+from autograder.assignments.optimization_methods.sample_class import make_course
 from bench_grading import submissions
 import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
 from course import submit

@@ -21,11 +21,12 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from autograder.assign.release import ASSIGNMENT, run_nbgrader
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
+from autograder.nbgrader_cli import run_nbgrader
 from autograder.course import Course
 from autograder.grade.batch import _keep, grade_assignment
 from autograder.grade.store import Ledger
-from autograder.demo_class import make_course
+from autograder.assignments.optimization_methods.sample_class import make_course
 import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
 from course import submit_right_wrong_blank
 from postgres import ServerUnavailable, running_server

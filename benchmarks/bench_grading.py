@@ -27,12 +27,13 @@ import nbformat
 import psutil
 from nbgrader.api import Gradebook
 
-from autograder.assign.release import ASSIGNMENT, run_nbgrader
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
+from autograder.nbgrader_cli import run_nbgrader
 from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
 from autograder.grade.batch import grade_assignment, stop_fork_server
 from autograder.grade.store import Ledger, store
-from autograder.demo_class import VARIANTS, make_course, solved_notebook, with_answer
+from autograder.assignments.optimization_methods.sample_class import VARIANTS, make_course, solved_notebook, with_answer
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool

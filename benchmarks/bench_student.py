@@ -22,10 +22,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from autograder.assign.release import ASSIGNMENT, NOTEBOOK
-from autograder.demo_class import REPO, solved_notebook
+from autograder.assignments.optimization_methods import ASSIGNMENT as OPTIMIZATION, NAME as ASSIGNMENT
+from autograder.assignments.optimization_methods.sample_class import REPO, solved_notebook
 import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
 from lab import BrowserUnavailable, JupyterLab, NotebookPage, find_chromium, launch_chromium
+
+NOTEBOOK = OPTIMIZATION.release.notebook
 
 GOAL_SECONDS = 30.0
 

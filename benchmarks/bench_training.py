@@ -19,7 +19,7 @@ import timeit
 import numpy as np
 
 import solutions
-from autograder.demo_class import BASE
+from autograder.assignments.optimization_methods.sample_class import BASE
 
 LAYERS_DIMS = [2, 5, 2, 1]
 

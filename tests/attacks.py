@@ -16,7 +16,7 @@ import nbformat
 
 from solutions import GRADED_FUNCTIONS
 
-from autograder.demo_class import release_notebook, solved_notebook, with_answer
+from autograder.assignments.optimization_methods.sample_class import release_notebook, solved_notebook, with_answer
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ display({'text/html': '<iframe srcdoc="<script>parent.$marker=6</script>"></ifra
 # A notebook can reach the harness's functions through the kernel's event loop, which holds its
 # socket handlers, and the variables they share through their closures.
 REFERENCE_IMPORT = '''
-for name in ("solutions", "autograder.checks", "autograder"):
+for name in ("solutions", "autograder.assignments", "autograder.checks", "autograder"):
     try:
         exec(f"from {name} import *")
         print("imported", name)
@@ -137,10 +137,10 @@ ATTACKS = [
     # Forging a verdict inside the kernel: nothing of the sort reaches the grader's process.
     Attack("fake_checker_module", "forging", "blank", '''
 import sys, types
-fake = types.ModuleType("autograder.checks")
-fake.run_check = lambda function, name, namespace: print(f"✓ {function}: {name}")
+fake = types.ModuleType("autograder.assignments")
+fake.run_check = lambda assignment, function, name, namespace: print(f"✓ {function}: {name}")
 sys.modules["autograder"] = types.ModuleType("autograder")
-sys.modules["autograder.checks"] = fake
+sys.modules["autograder.assignments"] = fake
 ''', stopped_by=VERDICTS + "; the kernel never runs a hidden test cell"),
     Attack("input_transformer_blanks_tests", "forging", "blank", '''
 def blank(lines):

@@ -1,5 +1,5 @@
 """Temporary nbgrader course directories and student submissions, for tests (and benchmarks) that
-grade for real. The notebooks are the demo's sample class (`autograder.demo_class`)."""
+grade for real. The notebooks are the demo's sample class (`autograder.assignments.optimization_methods.sample_class`)."""
 
 import atexit
 import shutil
@@ -9,9 +9,10 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from autograder import demo_class
-from autograder.assign.release import ASSIGNMENT, run_nbgrader
-from autograder.demo_class import WRONG, release_notebook, solved_notebook, with_answer  # noqa: F401  (re-exported)
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT, sample_class
+from autograder.assignments.optimization_methods.sample_class import (  # noqa: F401  (re-exported)
+    WRONG, release_notebook, solved_notebook, with_answer)
+from autograder.nbgrader_cli import run_nbgrader
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE_ID = "optimization-methods"
@@ -20,7 +21,7 @@ _built = None  # this test process's course, as nbgrader made it; never graded i
 
 
 def make_course(folder):
-    """A fresh course in `folder`, as `autograder.demo_class.make_course` makes it.
+    """A fresh course in `folder`, as `sample_class.make_course` makes it.
 
     Real ``nbgrader generate_assignment`` runs once per test process (it costs about 10 s of
     CPU, and some twenty tests need a course); each call gets its own copy of that course, gradebook
@@ -30,7 +31,7 @@ def make_course(folder):
     if _built is None:
         scratch = Path(tempfile.mkdtemp(prefix="kit-tests-course-"))
         atexit.register(shutil.rmtree, scratch, True)
-        _built = demo_class.make_course(scratch / "course")
+        _built = sample_class.make_course(scratch / "course")
     shutil.copytree(_built, folder, dirs_exist_ok=True)
     return Path(folder)
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.assign.release import nbgrader_environment
+from autograder.nbgrader_cli import nbgrader_environment
 
 DASK = str(Path(sys.executable).parent / "dask")
 

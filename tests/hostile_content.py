@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import nbformat
 
-from autograder import demo_class
+from autograder.assignments.optimization_methods import sample_class
 
 MARKER = "kitpwn"
 MARKER_URL = f"http://127.0.0.1:9/{MARKER}"
@@ -142,7 +142,7 @@ ANSWER_OUTPUT = f"\nfrom IPython.display import HTML, display\ndisplay(HTML({ANS
 def hostile_notebook():
     """The solved notebook with hostile markdown cells, a raw cell, a code cell of hostile
     outputs, an answer cell that displays hostile HTML, hostile tags and widget state."""
-    notebook = demo_class.solved_notebook()
+    notebook = sample_class.solved_notebook()
     imports = next(i for i, cell in enumerate(notebook.cells)
                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
     added = [nbformat.v4.new_markdown_cell(f"### {name}\n\n{source}") for name, source in markdown_payloads()]
@@ -172,7 +172,7 @@ NOTE = ("## Notes\n\n**My notes.** The step is $\\alpha \\cdot v$ with $0 < \\be
 
 def honest_notebook():
     """The solved notebook with a markdown note, a table, an image and a figure of the student's own."""
-    notebook = demo_class.solved_notebook()
+    notebook = sample_class.solved_notebook()
     imports = next(i for i, cell in enumerate(notebook.cells)
                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "imports")
     note = nbformat.v4.new_markdown_cell(NOTE)

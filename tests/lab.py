@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assign.release import nbgrader_environment
+from autograder.nbgrader_cli import nbgrader_environment
 from autograder.grade.task import kill_tree
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from autograder.assign.release import ASSIGNMENT
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.batch import grade_assignment
 from autograder.grade.bundle import GRADEBOOK, make_bundle, unpacked

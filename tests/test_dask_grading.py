@@ -14,9 +14,9 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from autograder.assign.release import ASSIGNMENT
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.cli import main
-from autograder.demo_class import VARIANTS
+from autograder.assignments.optimization_methods.sample_class import VARIANTS
 from autograder.grade.task import processes_naming
 from big_outputs import peak_growth, write_with_outputs
 from course import make_course, release_notebook, solved_notebook, submit, submit_right_wrong_blank, with_answer

@@ -8,18 +8,29 @@ import pytest
 from click.testing import CliRunner
 
 from autograder import cli, defaults, grade_ids, results
-from autograder.checks import ASPECTS, GRADED_FUNCTIONS
+from autograder.assignments.optimization_methods import ASSIGNMENT
 from autograder.collect import EntryStatus
 from autograder.course import Course
 from autograder.feedback import feedback_page
 from autograder.grade.execute import TrustedExecute, graded_cell
 from autograder.grade.store import Ledger
 from autograder.grade.task import Result, Status, Task
-from autograder.results import StudentView, function_of, title_of
+from autograder.results import StudentView, graded_cell as named_cell
 from autograder.sandbox import launch
 from autograder.sandbox.policy import Sandbox
 
 RELEASE = Path(__file__).resolve().parents[1] / "release" / "optimization_methods" / "optimization_methods.ipynb"
+
+
+ASPECTS, GRADED_FUNCTIONS = ASSIGNMENT.aspects, ASSIGNMENT.functions
+
+
+def function_of(grade_id):
+    return named_cell(grade_id, 1.0, ASSIGNMENT).function
+
+
+def title_of(grade_id):
+    return named_cell(grade_id, 1.0, ASSIGNMENT).title
 
 
 def course_at(tmp_path):
@@ -33,9 +44,9 @@ def course_at(tmp_path):
 def test_every_test_cell_id_reads_back_as_its_function_and_aspect(function, aspect):
     made = grade_ids.grade_id(function, aspect)
     assert made == f"test_{function}_{aspect}"  # the scheme the released notebooks and gradebooks hold
-    assert grade_ids.parse_grade_id(made) == (function, aspect)
+    assert grade_ids.parse_grade_id(made, GRADED_FUNCTIONS) == (function, aspect)
     assert function_of(made) == function
-    assert grade_ids.is_visible(made) == (aspect == grade_ids.VISIBLE)
+    assert grade_ids.is_visible(made, GRADED_FUNCTIONS) == (aspect == grade_ids.VISIBLE)
 
 
 def test_aspects_name_their_cells_by_the_scheme():
@@ -50,7 +61,7 @@ def test_ids_that_are_not_test_cells_do_not_parse():
     others += [grade_ids.answer_id(f) for f in GRADED_FUNCTIONS]
     others += [grade_ids.expected_output_id(f) for f in GRADED_FUNCTIONS]
     for other in others:
-        assert grade_ids.parse_grade_id(other) is None, other
+        assert grade_ids.parse_grade_id(other, GRADED_FUNCTIONS) is None, other
         assert function_of(other) == "" and title_of(other) == other
 
 
@@ -69,8 +80,8 @@ def test_the_released_notebook_holds_exactly_the_ids_the_scheme_makes():
     answers = {grade_ids.cell_grade_id(c) for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")}
     assert answers == {grade_ids.answer_id(f) for f in GRADED_FUNCTIONS}
     for cell in release.cells:
-        parsed = grade_ids.parse_grade_id(grade_ids.cell_grade_id(cell) or "")
-        assert graded_cell(cell) == (parsed if cell.cell_type == "code" and parsed else None)
+        parsed = grade_ids.parse_grade_id(grade_ids.cell_grade_id(cell) or "", GRADED_FUNCTIONS)
+        assert graded_cell(cell, ASSIGNMENT) == (parsed if cell.cell_type == "code" and parsed else None)
 
 
 # --- statuses ---

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from autograder.cli import main
 from autograder.grade.batch import run_folder_prefixes
 from course import make_course, release_notebook, scores, solved_notebook, submit, with_answer
-from autograder.demo_class import WRONG
+from autograder.assignments.optimization_methods.sample_class import WRONG
 from autograder.grade.task import processes_naming
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from course import make_course, solved_notebook, with_answer
-from autograder.demo_class import WRONG
+from autograder.assignments.optimization_methods.sample_class import WRONG
 
 pytestmark = pytest.mark.slow
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
@@ -49,7 +49,7 @@ def run_autograder(zip_path, root, notebook_name, notebook):
 def test_zip_holds_the_scripts_the_kit_and_a_ready_course(autograder_zip):
     names = set(zipfile.ZipFile(autograder_zip).namelist())
     assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/requirements-gradescope.txt",
-            "kit/autograder/checks/adam.py",
+            "kit/autograder/checks/runner.py", "kit/autograder/assignments/optimization_methods/checks/adam.py",
             "kit/autograder/templates/feedback.html.j2", "course/gradebook.db", "course/nbgrader_config.py",
             "course/source/optimization_methods/optimization_methods.ipynb",
             "course/release/optimization_methods/optimization_methods.ipynb"} <= names
@@ -63,7 +63,7 @@ KIT_ENTRIES = {"pyproject.toml", "requirements-gradescope.txt", "README.md", "op
                "datasets"}
 COURSE_ENTRIES = {"assignment.txt", "gradebook.db", "nbgrader_config.py", "source", "release"}
 NOT_GRADING = {"tests", "test", "benchmarks", "samples", "attacks.py", "attack_probes.py", "catalog.py", "conftest.py",
-               "postgres.py", "dask_cluster.py", "debian_root.py", "jupyterlab.py", "lab.py", "demo.py", "demo_class"}
+               "postgres.py", "dask_cluster.py", "debian_root.py", "jupyterlab.py", "lab.py", "demo.py", "sample_class"}
 TEST_PACKAGES = {"pytest", "pytest-xdist", "iniconfig", "pluggy", "execnet", "playwright"}
 
 
@@ -104,7 +104,7 @@ def test_nothing_in_the_zip_imports_what_it_leaves_out(autograder_zip):
     for name, source in sources.items():
         for imported in imports(name, source):
             assert imported.split(".")[0] not in {"pytest", "playwright", "tests", "benchmarks"}, (name, imported)
-            assert not re.match(r"autograder\.(demo|demo_class|samples)(\.|$)", imported), (name, imported)
+            assert not re.match(r"autograder\.(demo|samples|assignments\.\w+\.sample_class)(\.|$)", imported), (name, imported)
 
 
 def test_a_wrong_answer_gets_one_test_per_function_with_its_diagnosis(autograder_zip, tmp_path):

@@ -55,7 +55,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.demo_class import WRONG
+from autograder.assignments.optimization_methods.sample_class import WRONG
 from attack_probes import Listener, fingerprints
 from attacks import ATTACKS
 from course import make_course, solved_notebook, with_answer

@@ -10,12 +10,25 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks import ASPECTS, aspects_of, run_check
-from autograder.checks.runner import judge
-from autograder.demo_class import CORRECT, VARIANTS, WRONG
-from opt_utils.feedback import CheckFailed
+from autograder import assignments
+from autograder.assignments.optimization_methods import ASSIGNMENT
+from autograder.assignments.optimization_methods.sample_class import CORRECT, VARIANTS, WRONG
+from autograder.checks import judge as judge_with
+from opt_utils.feedback import CheckFailed, Mistake
 
 import solutions
+
+
+ASPECTS, aspects_of = ASSIGNMENT.aspects, ASSIGNMENT.aspects_of
+
+
+def run_check(function, name, namespace):
+    """`autograder.assignments.run_check`, as this assignment's hidden test cells call it."""
+    assignments.run_check(ASSIGNMENT.name, function, name, namespace)
+
+
+def judge(check, student):
+    return judge_with(check, student, Mistake)
 
 
 def student_namespace(variant):
@@ -130,7 +143,7 @@ def test_points_add_up_to_85_hidden():
 
 
 def test_points_per_function_add_up_to_100():
-    from autograder.checks.registry import VISIBLE_POINTS
+    VISIBLE_POINTS = ASSIGNMENT.visible_points
     totals = {function: VISIBLE_POINTS[function] + sum(a.points for a in aspects_of(function))
               for function in solutions.GRADED_FUNCTIONS}
     assert totals == {"update_parameters_with_gd": 10, "random_mini_batches": 20, "initialize_velocity": 10,

@@ -14,7 +14,7 @@ import pytest
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from autograder import demo_class
+from autograder.assignments.optimization_methods import sample_class
 from autograder.grade.inert import MakeStudentContentInert
 from autograder.grade.markup import MAX_RENDERED_CHARS, TAG, clean_html, inert_html, inert_markdown
 from hostile_content import (PIXEL, hostile_notebook, hostile_outputs, honest_notebook, live_payloads,
@@ -31,7 +31,7 @@ def text_of(html):
 
 def made_inert(notebook):
     resources = {}
-    notebook, resources = MakeStudentContentInert(demo_class.release_notebook())(notebook, resources)
+    notebook, resources = MakeStudentContentInert(sample_class.release_notebook())(notebook, resources)
     return notebook, resources["removed"]
 
 
@@ -58,7 +58,7 @@ def test_no_payload_survives_in_the_page_nbconvert_makes(template):
 
 
 def test_the_release_markdown_is_left_word_for_word():
-    release = demo_class.release_notebook()
+    release = sample_class.release_notebook()
     notebook, _ = made_inert(hostile_with_outputs())
     instructors = [cell.source for cell in release.cells if cell.cell_type == "markdown"]
     kept = [cell.source for cell in notebook.cells if cell.cell_type == "markdown" and cell.source in instructors]
@@ -178,7 +178,7 @@ def test_mathjax_finds_no_active_command_split_by_markup_or_in_html_outputs():
 
 def test_cells_with_fields_of_other_editors_keep_their_content():
     """VS Code adds fields of its own to cells; a notebook may carry keys nbformat does not know."""
-    notebook = demo_class.solved_notebook()
+    notebook = sample_class.solved_notebook()
     answer = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
     answer.update(attachments={}, outputExpanded=True)
     raw = nbformat.v4.new_raw_cell("<b>x</b>", metadata={"raw_mimetype": 5})

@@ -12,7 +12,7 @@ import pytest
 from course import autograde, make_course, release_notebook, scores, solved_notebook, submit, with_answer
 from autograder.course import Course
 from autograder.grade.batch import grade_assignment
-from autograder.demo_class import CORRECT, VARIANTS, WRONG
+from autograder.assignments.optimization_methods.sample_class import CORRECT, VARIANTS, WRONG
 
 pytestmark = pytest.mark.slow
 

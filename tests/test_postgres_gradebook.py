@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from nbgrader.api import Gradebook
 
-from autograder.assign.release import ASSIGNMENT
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.cli import main
 from autograder.course import Course, CourseError
 from autograder.grade.batch import grade_assignment

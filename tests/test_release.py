@@ -16,9 +16,10 @@ from nbclient import NotebookClient
 import opt_utils.checks
 import solutions
 from autograder.assign.notebook import solution_source
-from autograder.checks import ASPECTS, GRADED_FUNCTIONS
+from autograder.assignments.optimization_methods import ASSIGNMENT
 from course import REPO, release_notebook, solved_notebook
 
+ASPECTS, GRADED_FUNCTIONS = ASSIGNMENT.aspects, ASSIGNMENT.functions
 CHECKS = [name for name, value in vars(opt_utils.checks).items() if inspect.isfunction(value)]
 PRESCRIBED = {"np.random.seed(seed)"}  # the notebook's instructions spell this call out
 RELEASE = REPO / "release" / "optimization_methods"
@@ -101,7 +102,7 @@ def test_source_solutions_are_the_reference_code():
     source = nbformat.read(SOURCE / "optimization_methods.ipynb", as_version=4)
     answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
                if cell.metadata.get("nbgrader", {}).get("solution")}
-    assert answers == {function: solution_source(function) for function in GRADED_FUNCTIONS}
+    assert answers == {function: solution_source(solutions, function) for function in GRADED_FUNCTIONS}
 
 
 @pytest.mark.slow

@@ -15,11 +15,13 @@ import urllib.request
 import nbformat
 import pytest
 
-from autograder.checks import GRADED_FUNCTIONS
-from autograder.demo_class import BASE, WRONG, solved_notebook
+from autograder.assignments.optimization_methods import ASSIGNMENT
+from autograder.assignments.optimization_methods.sample_class import BASE, WRONG, solved_notebook
 from course import REPO
 from lab import JupyterLab, NotebookPage, chromium_or_skip, launch_chromium
 from published_values import PUBLISHED_ACCURACY
+
+GRADED_FUNCTIONS = ASSIGNMENT.functions
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
 
 from course import REPO, release_notebook, solved_notebook, with_answer
-from autograder.demo_class import WRONG
+from autograder.assignments.optimization_methods.sample_class import WRONG
 
 pytestmark = pytest.mark.slow
 

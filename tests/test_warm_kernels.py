@@ -9,11 +9,11 @@ import nbformat
 import psutil
 import pytest
 
-from autograder.assign.release import ASSIGNMENT
+from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
 from autograder.grade.batch import grade_assignment
-from autograder.demo_class import WRONG
+from autograder.assignments.optimization_methods.sample_class import WRONG
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
 from autograder.sandbox.pool import KernelPool

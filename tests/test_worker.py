@@ -7,7 +7,7 @@ import sys
 import psutil
 import pytest
 
-from autograder.assign.release import nbgrader_environment
+from autograder.nbgrader_cli import nbgrader_environment
 from autograder.grade.forkserver import ForkServer
 
 # Frees a 14 MiB block (the size of the visible mini-batch case), allocates one again, and
@@ -63,7 +63,7 @@ def test_the_fork_server_outlives_the_thread_that_started_it_and_ends_with_its_p
     started = {}
     coordinator = subprocess.Popen(
         [sys.executable, "-c", "import os, threading, time\n"
-         "from autograder.assign.release import nbgrader_environment\n"
+         "from autograder.nbgrader_cli import nbgrader_environment\n"
          "from autograder.grade.forkserver import ForkServer\n"
          "server = ForkServer(nbgrader_environment())\n"
          f"settings = {{'memory_bytes': 4 << 30, 'scratch': {str(tmp_path)!r}, 'environment': dict(os.environ)}}\n"

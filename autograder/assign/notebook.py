@@ -1,9 +1,10 @@
-"""Regenerate the kit's cells of the source notebook from the reference and the hidden checks.
+"""Regenerate the kit's cells of an assignment's source notebook from its reference and hidden checks.
 
 Cells the kit owns carry ``metadata.kit.role``. For each graded function the author places one
 ``solution`` cell; the build rewrites it from the reference source and puts after it the visible
-test cell, the expected output and one hidden test cell per aspect. A ``training_code`` cell is
-rewritten from `solutions.training`. Every other cell is the author's and is left as it is.
+test cell, the expected output and one hidden test cell per aspect. A cell whose role is one of
+the assignment's ``generated_cells`` (Optimization Methods' ``training_code``) is rewritten by
+it. Every other cell is the author's and is left as it is.
 """
 
 import ast
@@ -12,14 +13,7 @@ import textwrap
 
 import nbformat
 
-import solutions
-import solutions.training
-from autograder.checks import GRADED_FUNCTIONS, aspects_of
-from autograder.checks.registry import VISIBLE_POINTS
-from autograder.grade_ids import TRAINING_CODE, answer_id, expected_output_id, visible_id
-from opt_utils.visible import RESULT_NAMES
-
-from .expected import printed_results, reference_results, visible_call
+from autograder.grade_ids import answer_id, expected_output_id, visible_id
 
 GENERATED_AFTER_SOLUTION = ("visible_test", "expected_output", "hidden_test")
 # Jupyter's tag for a cell that may raise: Run All goes on past it, so an unfinished or wrong
@@ -45,9 +39,9 @@ def _cell(kind, source, cell_id, role, function=None, nbgrader=None, metadata=()
     return cell
 
 
-def solution_source(function):
+def solution_source(reference, function):
     """The reference function with its body between nbgrader's solution delimiters."""
-    source = textwrap.dedent(inspect.getsource(getattr(solutions, function)))
+    source = textwrap.dedent(inspect.getsource(getattr(reference, function)))
     definition = ast.parse(source).body[0]
     docstring_end = definition.body[0].end_lineno  # the docstring is the first statement
     lines = source.rstrip("\n").split("\n")
@@ -55,63 +49,38 @@ def solution_source(function):
                      + ["    ### END SOLUTION"])
 
 
-def visible_test_source(function):
-    names, _ = visible_call(function)
-    results = RESULT_NAMES[function]
-    lines = [f"{', '.join(names)} = {function}_test_case()",
-             f"{', '.join(results)} = {function}({', '.join(names)})"]
-    if function == "random_mini_batches":
-        lines.append("show_mini_batches(mini_batches)")
-    else:
-        lines.append(f"show({', '.join(f'{name}={name}' for name in results)})")
-    lines.append(f'check_visible("{function}", {", ".join(results)})')
-    return "\n".join(lines)
-
-
-def expected_output_source(function):
-    printed = printed_results(function, reference_results(function))
-    return f"**Expected output**\n\n```\n{printed.rstrip()}\n```"
-
-
-def hidden_test_source(aspect):
+def hidden_test_source(assignment, aspect):
+    """A hidden test cell: the grader judges it outside the kernel; plain nbgrader runs it."""
     return "\n".join([
         f"# Hidden tests of {aspect.function}: {aspect.title} ({aspect.points} points)",
         "### BEGIN HIDDEN TESTS",
-        "from autograder.checks import run_check",
-        f'run_check("{aspect.function}", "{aspect.name}", globals())',
+        "from autograder.assignments import run_check",
+        f'run_check("{assignment.name}", "{aspect.function}", "{aspect.name}", globals())',
         "### END HIDDEN TESTS",
     ])
 
 
-def training_source():
-    """`solutions.training` without its imports and docstring: the constants, `train` and `model`."""
-    source = inspect.getsource(solutions.training)
-    module = ast.parse(source)
-    first = next(node for node in module.body
-                 if not isinstance(node, (ast.Import, ast.ImportFrom))
-                 and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)))
-    return "\n".join(source.split("\n")[first.lineno - 1:]).strip()
-
-
-def function_cells(function):
+def function_cells(assignment, function):
     """The solution cell of `function` and the generated cells that follow it."""
+    release = assignment.release
     cells = [
-        _cell("code", solution_source(function), answer_id(function), "solution", function,
+        _cell("code", solution_source(release.reference, function), answer_id(function), "solution", function,
               _nbgrader(answer_id(function), solution=True)),
-        _cell("code", visible_test_source(function), visible_id(function), "visible_test", function,
-              _nbgrader(visible_id(function), grade=True, locked=True, points=VISIBLE_POINTS[function]),
+        _cell("code", release.visible_test_source(function), visible_id(function), "visible_test", function,
+              _nbgrader(visible_id(function), grade=True, locked=True, points=assignment.visible_points[function]),
               MAY_RAISE),
-        _cell("markdown", expected_output_source(function), expected_output_id(function), "expected_output",
+        _cell("markdown", release.expected_output_source(function), expected_output_id(function), "expected_output",
               function, _nbgrader(expected_output_id(function), locked=True)),
     ]
-    for aspect in aspects_of(function):
-        cells.append(_cell("code", hidden_test_source(aspect), aspect.grade_id, "hidden_test", function,
+    for aspect in assignment.aspects_of(function):
+        cells.append(_cell("code", hidden_test_source(assignment, aspect), aspect.grade_id, "hidden_test", function,
                            _nbgrader(aspect.grade_id, grade=True, locked=True, points=aspect.points)))
     return cells
 
 
-def render(notebook):
-    """Return `notebook` with every kit cell regenerated; raise if a graded function has no solution cell."""
+def render(assignment, notebook):
+    """Return `notebook` with every kit cell of `assignment` regenerated; raise if a graded
+    function has no solution cell."""
     cells, seen = [], []
     for cell in notebook.cells:
         role = cell.metadata.get("kit", {}).get("role")
@@ -120,13 +89,13 @@ def render(notebook):
         if role == "solution":
             function = cell.metadata["kit"]["function"]
             seen.append(function)
-            cells.extend(function_cells(function))
-        elif role == "training_code":
-            cells.append(_cell("code", training_source(), TRAINING_CODE, "training_code",
-                               nbgrader=_nbgrader(TRAINING_CODE, locked=True)))
+            cells.extend(function_cells(assignment, function))
+        elif role in assignment.release.generated_cells:
+            cells.append(_cell("code", assignment.release.generated_cells[role](), role, role,
+                               nbgrader=_nbgrader(role, locked=True)))
         else:
             cells.append(cell)
-    missing = [f for f in GRADED_FUNCTIONS if f not in seen]
+    missing = [f for f in assignment.functions if f not in seen]
     if missing or len(seen) != len(set(seen)):
         raise ValueError(f"the source notebook needs exactly one solution cell per graded function; "
                          f"missing {missing}, found {seen}")

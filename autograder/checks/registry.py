@@ -1,23 +1,9 @@
-"""The graded aspects of each function: one hidden test cell of the notebook per aspect."""
+"""The graded aspects of an assignment's functions: one hidden test cell of the notebook per aspect."""
 
 from dataclasses import dataclass
 from typing import Callable
 
 from ..grade_ids import grade_id
-
-ASPECTS = {}
-
-# Points of each function's visible test cell; with the hidden aspects each function totals
-# 10 (initialisations, gradient descent), 20 (mini-batches, momentum) or 30 (Adam): 100 in all.
-VISIBLE_POINTS = {
-    "update_parameters_with_gd": 2,
-    "random_mini_batches": 2,
-    "initialize_velocity": 2,
-    "update_parameters_with_momentum": 3,
-    "initialize_adam": 2,
-    "update_parameters_with_adam": 4,
-}
-
 
 @dataclass(frozen=True)
 class Aspect:
@@ -35,7 +21,7 @@ class Aspect:
     title : str
         What the test checks, in a student's words (shown when it passes).
     check : callable
-        Takes the student's function; raises `opt_utils.feedback.Mistake` when it is wrong.
+        Takes the student's function; raises the assignment's ``mistake`` when it is wrong.
     """
 
     function: str
@@ -49,14 +35,16 @@ class Aspect:
         return grade_id(self.function, self.name)
 
 
-def aspect(function, name, points, title):
-    """Register the decorated function as the check of one aspect of `function`."""
-    def register(check):
-        ASPECTS[(function, name)] = Aspect(function, name, points, title, check)
-        return check
-    return register
+class Aspects(dict):
+    """An assignment's hidden checks, {(function, aspect name): `Aspect`}, in registration order."""
 
+    def aspect(self, function, name, points, title):
+        """Register the decorated function as the check of aspect `name` of `function`."""
+        def register(check):
+            self[(function, name)] = Aspect(function, name, points, title, check)
+            return check
+        return register
 
-def aspects_of(function):
-    """The aspects of one function, in the order they were registered."""
-    return [a for (f, _), a in ASPECTS.items() if f == function]
+    def of(self, function):
+        """The aspects of one function, in the order they were registered."""
+        return [a for (f, _), a in self.items() if f == function]

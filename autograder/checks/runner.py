@@ -1,8 +1,9 @@
 """Run one hidden check against a student's function and say what is wrong in the student's terms.
 
-`judge` is the one place a check's outcome becomes a message. The grader calls it with a
-`RemoteFunction` (the function runs in the sandboxed kernel, the check here); `run_check` calls
-it inside a kernel, for plain ``nbgrader autograde`` runs of the source notebook.
+`judge` is the one place a check's outcome becomes a message, for every assignment. The grader calls it with a
+`RemoteFunction` (the function runs in the sandboxed kernel, the check here);
+`autograder.assignments.run_check` calls it inside a kernel, for plain ``nbgrader autograde``
+runs of the source notebook.
 """
 
 import re
@@ -11,11 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from opt_utils.feedback import CheckFailed, Mistake
-
 from ..judge.remote import FunctionMissing, KernelStopped, StudentRaised
 from ..judge.wire import WireError, forget_bounds
-from .registry import ASPECTS
 
 # Frames from these folders are the checker's or a library's, never the student's; nor are
 # IPython start-up files (the grading kernel's guard).
@@ -28,8 +26,17 @@ _LONG_NUMBER = re.compile(r"\d*\.\d{3,}(?:e[-+]?\d+)?|\d{5,}")
 NOT_IMPLEMENTED = "not implemented yet (it still raises NotImplementedError)"
 
 
-def judge(check, student):
+def judge(check, student, mistake):
     """Run `check(student)`; None when the student's function passes, else what is wrong.
+
+    Parameters
+    ----------
+    check : callable
+        An aspect's check, or a visible test cell's.
+    student : callable or None
+        The student's function (a `RemoteFunction` on the grader), None where it is missing.
+    mistake : type
+        The exception the assignment's checks raise with what is wrong (`Assignment.mistake`).
 
     numpy's global random state is left as it was found.
     """
@@ -40,8 +47,8 @@ def judge(check, student):
     try:
         with np.errstate(all="ignore"):
             check(student)
-    except Mistake as mistake:
-        return str(mistake)
+    except mistake as found:
+        return str(found)
     except FunctionMissing:
         return NOT_DEFINED
     except StudentRaised as raised:
@@ -68,25 +75,6 @@ def _quoted(message):
     """The student's exception text for the feedback: cut short, long numbers masked, because a
     function could put the hidden inputs it was called with into its message."""
     return _LONG_NUMBER.sub("…", str(message))[:200]
-
-
-def run_check(function, name, namespace):
-    """Check aspect `name` of the student's `function`, found in `namespace` (the notebook's globals).
-
-    Prints ``✓ <function>: <what was checked>`` when the function passes; otherwise raises
-    `CheckFailed` with a message that names the mistake, without the hidden inputs or the
-    checker's code.
-
-    Raises
-    ------
-    CheckFailed
-        When the function is missing, raises, or gives a wrong result.
-    """
-    aspect = ASPECTS[(function, name)]
-    message = judge(aspect.check, namespace.get(function))
-    if message is not None:
-        raise CheckFailed(function, message)
-    print(f"✓ {function}: {aspect.title}")
 
 
 def _where(error):

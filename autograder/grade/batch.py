@@ -24,7 +24,7 @@ import psutil
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 
-from ..assign.release import nbgrader_environment
+from ..nbgrader_cli import nbgrader_environment
 from ..course import CourseError
 from ..defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS, default_jobs
 from ..untrusted import csv_row

@@ -28,9 +28,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode, default
 
-from ..checks import ASPECTS
+from .. import assignments
+from ..assignments import VISIBLE_TITLE
 from ..checks.runner import judge
-from ..checks.visible import TITLE as VISIBLE_TITLE, visible_check
 from ..defaults import (KERNEL_MEMORY_BYTES, KERNEL_PROCESSES, KERNEL_WORK_BYTES, MAX_OUTPUT_BYTES,
                         SUBMISSION_SECONDS)
 from ..grade_ids import VISIBLE, cell_grade_id, parse_grade_id
@@ -69,10 +69,11 @@ class ProcessLimitHit(KernelUnresponsive):
     cannot be trusted to work (it needs threads of its own), so it is replaced."""
 
 
-def graded_cell(cell):
-    """(function, aspect) of a hidden test cell, (function, "visible") of a visible one, else None."""
-    parsed = parse_grade_id(cell_grade_id(cell) or "") if cell.cell_type == "code" else None
-    return parsed if parsed and (parsed[1] == VISIBLE or parsed in ASPECTS) else None
+def graded_cell(cell, assignment):
+    """(function, aspect) of a hidden test cell of `assignment`, (function, "visible") of a
+    visible one, else None."""
+    parsed = parse_grade_id(cell_grade_id(cell) or "", assignment.functions) if cell.cell_type == "code" else None
+    return parsed if parsed and (parsed[1] == VISIBLE or parsed in assignment.aspects) else None
 
 
 def verdict_outputs(function, title, message):
@@ -171,6 +172,7 @@ class TrustedExecute(Execute):
         NotebookClient.__init__(self, nb, km)  # as ExecutePreprocessor.preprocess does
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
+        self.assignment = assignments.get(self.resources["nbgrader"]["assignment"])
         self.warnings, self.killers, self.judged = [], set(), set()
         self.output_bytes, self.cells_cut = 0, set()
         TrustedExecute.last_warnings = self.warnings
@@ -210,9 +212,10 @@ class TrustedExecute(Execute):
         cell = self.nb.cells[index]
         if cell.cell_type != "code":
             return False
-        graded = graded_cell(cell)
+        graded = graded_cell(cell, self.assignment)
         if graded and graded[1] != VISIBLE:
-            self._judge(index, graded[0], ASPECTS[graded].title, ASPECTS[graded].check)
+            aspect = self.assignment.aspects[graded]
+            self._judge(index, graded[0], aspect.title, aspect.check)
             return False
         hits = self._limit_hits()
         try:
@@ -224,7 +227,7 @@ class TrustedExecute(Execute):
         if _timed_out(cell) and not self._settles(SETTLE_SECONDS):
             raise KernelUnresponsive()
         if graded:
-            self._judge(index, graded[0], VISIBLE_TITLE, visible_check(graded[0]))
+            self._judge(index, graded[0], VISIBLE_TITLE, self.assignment.visible_check(graded[0]))
         return True
 
     def output(self, outs, msg, display_id, cell_index):
@@ -250,9 +253,9 @@ class TrustedExecute(Execute):
         if function in self.killers:
             message = f"{STOPPED} when its tests ran, so it was graded as not working"
         else:
-            message = judge(check, RemoteFunction(function, self._call))
+            message = judge(check, RemoteFunction(function, self._call), self.assignment.mistake)
         cell.outputs = verdict_outputs(function, title, message)
-        if graded_cell(cell)[1] != VISIBLE:  # how long judging took, where nbclient puts a cell's timing
+        if graded_cell(cell, self.assignment)[1] != VISIBLE:  # how long judging took, where nbclient puts a cell's timing
             cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": _now()}
         self.judged.add(index)
         if self.kernel_lost:
@@ -404,7 +407,7 @@ class TrustedExecute(Execute):
             return position
         cell = self.nb.cells[position]
         if position not in self.judged:
-            graded = graded_cell(cell)
+            graded = graded_cell(cell, self.assignment)
             if graded:  # a visible test cell: it calls the function, which is to blame
                 self._blame(graded[0])
                 cell.outputs = verdict_outputs(graded[0], "", stopped)
@@ -418,7 +421,7 @@ class TrustedExecute(Execute):
     def _give_up(self, position):
         self.warnings.append("the Python kernel kept dying; the rest of the notebook was not run")
         for cell in self.nb.cells[position:]:
-            graded = graded_cell(cell)
+            graded = graded_cell(cell, self.assignment)
             if graded:
                 cell.outputs = verdict_outputs(graded[0], "", "not run: the Python kernel kept dying")
 

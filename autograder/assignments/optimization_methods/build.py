@@ -1,14 +1,22 @@
-"""Expected outputs of the visible test cases, computed with the reference solution."""
+"""What the build writes for Optimization Methods besides the solution cells: the visible test
+cells, their expected outputs (computed with the reference solution), the training code cell and
+``opt_utils/expected_outputs.json``."""
 
+import ast
 import contextlib
 import inspect
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 
 import solutions
+import solutions.training
 from opt_utils.visible import RESULT_NAMES, show, show_mini_batches
+
+SUPPORT_PACKAGE = "opt_utils"
+EXPECTED_OUTPUTS = Path(SUPPORT_PACKAGE) / "expected_outputs.json"
 
 
 def visible_call(function):
@@ -64,3 +72,38 @@ def expected_outputs():
 
 def expected_outputs_json():
     return json.dumps(expected_outputs(), indent=1, sort_keys=False) + "\n"
+
+
+def write_expected_outputs(root):
+    """Write `EXPECTED_OUTPUTS` under the repository's `root`."""
+    (Path(root) / EXPECTED_OUTPUTS).write_text(expected_outputs_json())
+
+
+def visible_test_source(function):
+    """The visible test cell of `function`: call it on its visible case, show, check."""
+    names, _ = visible_call(function)
+    results = RESULT_NAMES[function]
+    lines = [f"{', '.join(names)} = {function}_test_case()",
+             f"{', '.join(results)} = {function}({', '.join(names)})"]
+    if function == "random_mini_batches":
+        lines.append("show_mini_batches(mini_batches)")
+    else:
+        lines.append(f"show({', '.join(f'{name}={name}' for name in results)})")
+    lines.append(f'check_visible("{function}", {", ".join(results)})')
+    return "\n".join(lines)
+
+
+def expected_output_source(function):
+    """The markdown cell after the visible test: what it prints for the reference."""
+    printed = printed_results(function, reference_results(function))
+    return f"**Expected output**\n\n```\n{printed.rstrip()}\n```"
+
+
+def training_source():
+    """`solutions.training` without its imports and docstring: the constants, `train` and `model`."""
+    source = inspect.getsource(solutions.training)
+    module = ast.parse(source)
+    first = next(node for node in module.body
+                 if not isinstance(node, (ast.Import, ast.ImportFrom))
+                 and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)))
+    return "\n".join(source.split("\n")[first.lineno - 1:]).strip()

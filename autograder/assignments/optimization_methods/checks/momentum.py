@@ -8,9 +8,9 @@ from opt_utils.compare import expect_tuple, same_structure
 
 from solutions import update_parameters_with_momentum as reference
 
+from . import aspect
 from .cases import FOUR_LAYERS, TWO_LAYERS, copied, network, per_array, per_key, state_like
 from .diagnosis import alternatives, expect_dict_or_diagnose
-from .registry import aspect
 
 FUNCTION = "update_parameters_with_momentum"
 BETA, LEARNING_RATE = 0.7, 0.1   # neither the usual 0.9 nor 0.01, so hard-coded values show

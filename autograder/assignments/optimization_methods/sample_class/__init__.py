@@ -1,5 +1,5 @@
-"""``make demo``'s sample class: the mutation catalog of student answers (`catalog`), and notebooks
-filled in with them.
+"""``make demo``'s sample class of Optimization Methods: the mutation catalog of student answers
+(`catalog`), and notebooks filled in with them.
 
 The demo makes its class of students from these; the test suite and the benchmarks grade them too
 (what only the tests use, such as placing a submission or the attack catalog, is under ``tests/``).
@@ -11,10 +11,12 @@ from pathlib import Path
 
 import nbformat
 
-from ..assign.release import ASSIGNMENT, run_nbgrader
+from autograder.nbgrader_cli import run_nbgrader
+
+from .. import NAME as ASSIGNMENT
 from .catalog import BASE, CORRECT, VARIANTS, WRONG, Variant  # noqa: F401
 
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parents[4]
 DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 

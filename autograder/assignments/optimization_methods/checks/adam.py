@@ -11,9 +11,9 @@ from opt_utils.compare import expect_tuple, same_structure, values_close
 
 from solutions import update_parameters_with_adam as reference
 
+from . import aspect
 from .cases import FOUR_LAYERS, TWO_LAYERS, copied, network, per_array, per_key, state_like, zeros_like
 from .diagnosis import alternatives, expect_dict_or_diagnose
-from .registry import aspect
 
 FUNCTION = "update_parameters_with_adam"
 LEARNING_RATE, BETA1, BETA2 = 0.02, 0.8, 0.95

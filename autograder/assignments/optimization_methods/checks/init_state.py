@@ -5,11 +5,11 @@ import numpy as np
 from opt_utils.compare import expect_tuple
 from opt_utils.feedback import Mistake
 
-from ..judge.wire import shares_memory
+from autograder.judge.wire import shares_memory
 
+from . import aspect
 from .cases import FOUR_LAYERS, copied, network, zeros_like
 from .diagnosis import expect_dict_or_diagnose
-from .registry import aspect
 
 
 def _check_zeros(state, parameters, name):

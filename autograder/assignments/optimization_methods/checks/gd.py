@@ -4,9 +4,9 @@ from opt_utils.compare import expect_tuple
 
 from solutions import update_parameters_with_gd as reference
 
+from . import aspect
 from .cases import FOUR_LAYERS, TWO_LAYERS, copied, network, per_array, state_like
 from .diagnosis import alternatives, expect_dict_or_diagnose
-from .registry import aspect
 
 FUNCTION = "update_parameters_with_gd"
 

@@ -16,7 +16,7 @@ from opt_utils.compare import expect_dict, expect_tuple
 from opt_utils.feedback import Mistake
 from opt_utils.visible import RESULT_NAMES, expect_visible
 
-from .cases import copied
+from .checks.cases import copied
 
 TITLE = "all visible checks passed"
 

@@ -12,7 +12,7 @@ from opt_utils.feedback import Mistake
 
 from solutions import random_mini_batches as reference
 
-from .registry import aspect
+from . import aspect
 
 FUNCTION = "random_mini_batches"
 
