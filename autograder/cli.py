@@ -9,14 +9,14 @@ import click
 from . import collect as collecting
 from .course import Course, CourseError
 from .defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS, default_jobs
-from .export import export as export_grades
+from .export import export as export_grades, export_course
 from .feedback import write_feedback
 from .grade.batch import grade_assignment
 from .grade.store import Ledger
 from .grade.task import Status
 from .sandbox.policy import SandboxUnavailable, check_available
 from .gradescope import build_zip
-from .report import write_report
+from .report import write_course_report, write_report
 from .untrusted import printable
 
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -178,12 +178,17 @@ def feedback(course, assignment):
 
 
 @main.command()
-@click.argument("assignment", type=ASSIGNMENT)
+@click.argument("assignment", type=ASSIGNMENT, required=False)
 @click.option("--to", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for grades.csv and results/ (default: exports/ASSIGNMENT).")
+              help="Folder for grades.csv and results/ (default: exports/ASSIGNMENT), or for "
+                   "course-grades.csv (default: exports/).")
 @click.pass_obj
 def export(course, assignment, out):
-    """Write grades.csv and a Gradescope-style results.json per student."""
+    """Write ASSIGNMENT's grades.csv and a Gradescope-style results.json per student; without
+    ASSIGNMENT, the course's table (a row per student, columns per assignment and function)."""
+    if assignment is None:
+        say(f"course grades: {export_course(course, out)}")
+        return
     _graded(course, assignment)
     folder = export_grades(course, assignment, out)
     say(f"grades: {folder / 'grades.csv'}")
@@ -191,10 +196,14 @@ def export(course, assignment, out):
 
 
 @main.command()
-@click.argument("assignment", type=ASSIGNMENT)
+@click.argument("assignment", type=ASSIGNMENT, required=False)
 @click.pass_obj
 def report(course, assignment):
-    """Write the instructor's report on the class (one HTML page)."""
+    """Write the instructor's report on ASSIGNMENT's class (one HTML page); without ASSIGNMENT,
+    every graded assignment's and the course page linking them."""
+    if assignment is None:
+        say(f"course report: {write_course_report(course)}")
+        return
     _graded(course, assignment)
     say(f"report: {write_report(course, assignment)}")
 

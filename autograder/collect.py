@@ -20,7 +20,7 @@ from .grade.reading import MAX_FILE_BYTES, too_large
 from .grade.store import atomic_write
 from .untrusted import csv_row, printable
 
-# Canvas-style names: "doejane_12345_67890_optimization_methods.ipynb", "doejane_LATE_12345_…".
+# Canvas-style names: "doejane_12345_67890_homework1.ipynb", "doejane_LATE_12345_…".
 DEFAULT_PATTERN = r"^(?P<student_id>[A-Za-z0-9.\-]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>.+)$"
 
 

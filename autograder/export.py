@@ -1,5 +1,6 @@
-"""Export grades: ``grades.csv`` with nbgrader's columns plus one per function and the status, and
-per student a Gradescope-style ``results.json``."""
+"""Export grades: per assignment ``grades.csv`` with nbgrader's columns plus one per function and
+the status, and per student a Gradescope-style ``results.json``; for the whole course
+``course-grades.csv``, a row per student and columns per assignment and per function."""
 
 import csv
 import io
@@ -46,6 +47,17 @@ def gradescope_results(view, functions):
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
+def submission_scores(gradebook, assignment, student):
+    """(timestamp, raw score, late penalty, score) as `nbgrader export` computes them; a student
+    who did not submit scores 0."""
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return "", 0.0, 0.0, 0.0
+    penalty = submission.late_submission_penalty
+    return submission.timestamp, submission.score, penalty, max(0.0, submission.score - penalty)
+
+
 def grades_csv(course, assignment, views):
     """nbgrader's export columns, computed as `nbgrader export` does, then per-function scores and status."""
     by_student = {view.student: view for view in views}
@@ -56,18 +68,59 @@ def grades_csv(course, assignment, views):
     with Gradebook(course.db_url, course.course_id) as gradebook:
         record = gradebook.find_assignment(assignment)
         for student in gradebook.students:
-            try:
-                submission = gradebook.find_submission(assignment, student.id)
-                penalty = submission.late_submission_penalty
-                row = [submission.timestamp, student.id, student.last_name, student.first_name, student.email,
-                       submission.score, penalty, max(0.0, submission.score - penalty)]
-            except MissingEntry:
-                row = ["", student.id, student.last_name, student.first_name, student.email, 0.0, 0.0, 0.0]
+            row = [student.id, student.last_name, student.first_name, student.email]
+            timestamp, *scores = submission_scores(gradebook, assignment, student.id)
             view = by_student.get(student.id)
-            scores = [view.function_score(f)[0] if view else "" for f in functions]
-            writer.writerow(csv_row([assignment, record.duedate, *row, record.max_score, *scores,
-                                     view.status if view else Status.NOT_SUBMITTED]))
+            per_function = [view.function_score(f)[0] if view else "" for f in functions]
+            writer.writerow(csv_row([assignment, record.duedate, timestamp, *row, *scores, record.max_score,
+                                     *per_function, view.status if view else Status.NOT_SUBMITTED]))
     return output.getvalue()
+
+
+STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "email"]
+
+
+def _functions_of(name):
+    """The graded functions of the assignment `name`; none for one no plug-in defines (a plain
+    nbgrader assignment of the course)."""
+    try:
+        return assignments.get(name).functions
+    except assignments.UnknownAssignment:
+        return ()
+
+
+def course_csv(course):
+    """The course's table: a row per student; per assignment of the gradebook (in its order), its
+    score (as `nbgrader export` computes it), its maximum, the grading status, and the score of
+    each graded function; then the course total and its maximum."""
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        records = list(gradebook.assignments)
+        graded = {record.name: {view.student: view for view in student_views(course, record.name)}
+                  if _functions_of(record.name) else {} for record in records}
+        header = list(STUDENT_COLUMNS)
+        for record in records:
+            header += [record.name, f"{record.name} max_score", f"{record.name} status"]
+            header += [f"{record.name}: {function}" for function in _functions_of(record.name)]
+        writer.writerow(header + ["total", "max_total"])
+        for student in gradebook.students:
+            row, total, max_total = [student.id, student.last_name, student.first_name, student.email], 0.0, 0.0
+            for record in records:
+                score = submission_scores(gradebook, record.name, student.id)[3]
+                view = graded[record.name].get(student.id)
+                row += [score, record.max_score, view.status if view else Status.NOT_SUBMITTED]
+                row += [view.function_score(f)[0] if view else "" for f in _functions_of(record.name)]
+                total, max_total = total + score, max_total + record.max_score
+            writer.writerow(csv_row(row + [total, max_total]))
+    return output.getvalue()
+
+
+def export_course(course, out=None):
+    """Write the course's table, ``course-grades.csv``, in `out` (``exports/`` by default); its path."""
+    path = (Path(out) if out else course.root / "exports") / "course-grades.csv"
+    atomic_write(path, course_csv(course))
+    return path
 
 
 def export(course, assignment, out=None):

@@ -1,9 +1,11 @@
-"""The instructor's report: one self-contained HTML page on how the class did."""
+"""The instructor's reports: per assignment, one self-contained HTML page on how the class did;
+for the course, one page with every assignment's figures and a link to its own."""
 
 import base64
 import io
 import statistics
 from collections import Counter
+from pathlib import Path
 
 import matplotlib
 
@@ -24,12 +26,13 @@ def _embedded(figure):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def score_histogram(views):
+def score_histogram(views, points):
+    """The totals of `views` on an axis from 0 to `points`, the assignment's maximum, in 20 bins."""
     figure, ax = plt.subplots(figsize=(6.5, 3.2))
-    ax.hist([v.total for v in views], bins=range(0, 105, 5), color="#3b6ea8", edgecolor="white")
+    ax.hist([v.total for v in views], bins=[points * i / 20 for i in range(21)], color="#3b6ea8", edgecolor="white")
     ax.set_xlabel("total score")
     ax.set_ylabel("students")
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, points)
     return _embedded(figure)
 
 
@@ -68,14 +71,15 @@ def frequent_mistakes(views, most=25):
 
 def report_page(assignment, views):
     seconds = [v.seconds for v in views] or [0.0]
-    rates = pass_rates(views, assignments.get(assignment).functions)
+    found = assignments.get(assignment)
+    rates = pass_rates(views, found.functions)
     context = {
         "assignment": assignment,
         "views": views,
         "counts": Counter(v.status for v in views),
         "mean": statistics.mean(v.total for v in views) if views else 0.0,
         "median": statistics.median(v.total for v in views) if views else 0.0,
-        "histogram": score_histogram(views),
+        "histogram": score_histogram(views, found.points),
         "rates": rates,
         "rate_chart": pass_rate_chart(rates),
         "mistakes": frequent_mistakes(views),
@@ -92,4 +96,32 @@ def report_page(assignment, views):
 def write_report(course, assignment, out=None):
     path = out or course.root / "reports" / f"{assignment}.html"
     atomic_write(path, report_page(assignment, student_views(course, assignment)))
+    return path
+
+
+def assignment_summary(name, views):
+    """What the course page shows of one assignment: its submissions, median, maximum, pass rate
+    per function, and the page of its own report."""
+    found = assignments.get(name)
+    return {"name": name, "submissions": len(views), "points": found.points,
+            "median": statistics.median(v.total for v in views) if views else 0.0,
+            "failed": sum(v.status == Status.FAILED for v in views),
+            "rates": pass_rates(views, found.functions), "page": f"{name}.html"}
+
+
+def course_page(course, summaries):
+    return TEMPLATES.get_template("course.html.j2").render(course=course.course_id, summaries=summaries)
+
+
+def write_course_report(course, out=None):
+    """Write every graded assignment's report and the course page linking them (``reports/course.html``)."""
+    folder = Path(out) if out else course.root / "reports"
+    summaries = []
+    for name in course.released():
+        if name in assignments.names() and course.ledger_folder(name).is_dir():
+            views = student_views(course, name)
+            atomic_write(folder / f"{name}.html", report_page(name, views))
+            summaries.append(assignment_summary(name, views))
+    path = folder / "course.html"
+    atomic_write(path, course_page(course, summaries))
     return path

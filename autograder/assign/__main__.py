@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .. import assignments
+from ..course import Course, CourseError
 from .release import build, differences
 
 SHARED = ("datasets", "nbgrader_config.py", "pyproject.toml")  # what every build reads besides its own
@@ -14,7 +15,8 @@ SHARED = ("datasets", "nbgrader_config.py", "pyproject.toml")  # what every buil
 
 def copied_for_check(assignment):
     """What a check copies of the repository to build `assignment` there."""
-    return (assignment.release.support_package, f"source/{assignment.name}", *SHARED)
+    support = () if assignment.release.support_folder else (assignment.release.support_package,)
+    return (*support, f"source/{assignment.name}", *SHARED)
 
 
 def main(argv=None):
@@ -25,6 +27,10 @@ def main(argv=None):
                         help="build a copy and fail if it differs from what is committed; change nothing")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    try:
+        Course.open(root)  # its nbgrader_config.py may name folders of its own assignments
+    except CourseError as error:
+        parser.error(str(error))
     try:
         chosen = [assignments.get(name) for name in args.names or assignments.names()]
     except assignments.UnknownAssignment as error:
@@ -45,7 +51,7 @@ def rebuild(assignment, root):
 def check(assignment, root):
     with tempfile.TemporaryDirectory(prefix="kit-check-") as scratch:
         copy = Path(scratch)
-        for name in copied_for_check(assignment):
+        for name in [name for name in copied_for_check(assignment) if (root / name).exists()]:
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             (shutil.copytree if (root / name).is_dir() else shutil.copyfile)(root / name, copy / name)
         build(assignment, copy)

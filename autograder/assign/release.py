@@ -34,7 +34,8 @@ def sync_support_files(assignment, root):
     package = target / release.support_package
     if package.exists():
         shutil.rmtree(package)
-    shutil.copytree(root / release.support_package, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(release.support_folder or root / release.support_package, package,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for data in release.data_files:
         (target / data).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / data, target / data)

@@ -36,7 +36,9 @@ class Release:
     reference : module
         Where the reference functions are (in `solutions`); a solution cell is its function's source.
     support_package : str
-        The package of given code students receive beside the notebook (copied from the repository's root).
+        The package of given code students receive beside the notebook.
+    support_folder : Path, optional
+        Where that package is copied from: ``<repository root>/<support_package>`` by default.
     data_files : tuple of str
         Files of the repository copied beside the notebook, at the same relative paths.
     student_packages : tuple of str
@@ -55,6 +57,7 @@ class Release:
     notebook: str
     reference: object
     support_package: str
+    support_folder: Path = None
     data_files: tuple = ()
     student_packages: tuple = ()
     visible_test_source: Callable = None

@@ -35,6 +35,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Exec
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
+from ..course import Course
 from ..defaults import SUBMISSION_MEMORY_BYTES
 from .execute import KERNEL_ENVIRONMENT, TrustedExecute, file_pairs
 from .inert import MakeStudentContentInert
@@ -139,6 +140,7 @@ class Autograder:
     def __init__(self, course, course_id, assignment, notebook, gradebook, sandboxed=True, warm=True,
                  memory_bytes=SUBMISSION_MEMORY_BYTES):
         self.course, self.assignment, self.notebook_id = Path(course), assignment, Path(notebook).stem
+        Course.open(course)  # makes the course's own assignment plug-ins known (c.Kit.assignment_folders)
         self.config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         self.config.TrustedExecute.sandboxed = sandboxed
         self.config.TrustedExecute.warm = warm
