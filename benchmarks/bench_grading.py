@@ -31,12 +31,13 @@ from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.nbgrader_cli import run_nbgrader
 from autograder.course import Course
 from autograder.grade.autograde import STARTUP_FILES
-from autograder.grade.batch import grade_assignment, stop_fork_server
+from autograder.grade.batch import grade_assignment
+from autograder.grade.workers import stop_fork_server
 from autograder.grade.store import Ledger, store
 from autograder.assignments.optimization_methods.sample_class import VARIANTS, make_course, solved_notebook, with_answer
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
-from autograder.sandbox.pool import KernelPool
+from autograder.sandbox.warm_kernels import KernelForkServer
 import tooling  # noqa: F401  (tests/ on the import path: the test tooling below)
 from course import submit
 
@@ -91,7 +92,7 @@ def cell_times(autograded):
 def kernel_start_seconds(warm, repeats=3):
     """Median seconds from asking for a sandboxed kernel to its first answer: started, or forked
     from a warm process (started beforehand, as a worker's is)."""
-    pool = KernelPool(Sandbox()) if warm else None
+    pool = KernelForkServer(Sandbox()) if warm else None
 
     async def once():
         manager = SandboxedKernelManager(sandbox=Sandbox(), startup_files=STARTUP_FILES, pool=pool,
@@ -165,11 +166,11 @@ class MemorySampler:
     @staticmethod
     def _kind(process):
         command = " ".join(process.cmdline())
-        if "autograder.grade.forkserver" in command:  # the fork server, or a worker forked from it
+        if "autograder.grade.worker_forkserver" in command:  # the fork server, or a worker forked from it
             return "fork server" if process.ppid() == os.getpid() else "worker"
-        if "zygote.py" in command:  # the warm process, or a kernel forked from it (threads of its own)
+        if "kernel_forkserver.py" in command:  # the warm process, or a kernel forked from it (threads of its own)
             parent = process.parent()
-            if parent and "autograder.grade.forkserver" in " ".join(parent.cmdline()):
+            if parent and "autograder.grade.worker_forkserver" in " ".join(parent.cmdline()):
                 return "warm process"
             return "kernel" if process.num_threads() > 1 else None
         return None

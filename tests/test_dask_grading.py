@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from autograder.assignments.optimization_methods import NAME as ASSIGNMENT
 from autograder.cli import main
 from autograder.assignments.optimization_methods.sample_class import VARIANTS
-from autograder.grade.task import processes_naming
+from autograder.sandbox.lifetime import processes_naming
 from big_outputs import peak_growth, write_with_outputs
 from course import make_course, release_notebook, solved_notebook, submit, submit_right_wrong_blank, with_answer
 from dask_cluster import Cluster
@@ -96,9 +96,9 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
 def grading_processes_of(pid):
     """The grading processes forked by the fork server that `pid` descends from."""
     for ancestor in psutil.Process(pid).parents():
-        if "autograder.grade.forkserver" in " ".join(ancestor.cmdline()):
+        if "autograder.grade.worker_forkserver" in " ".join(ancestor.cmdline()):
             return [child for child in ancestor.children()
-                    if "autograder.grade.forkserver" in " ".join(child.cmdline())]
+                    if "autograder.grade.worker_forkserver" in " ".join(child.cmdline())]
     return []
 
 

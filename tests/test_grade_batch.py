@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.grade.batch import run_folder_prefixes
+from autograder.grade.workers import run_folder_prefixes
 from course import make_course, release_notebook, scores, solved_notebook, submit, with_answer
 from autograder.assignments.optimization_methods.sample_class import WRONG
-from autograder.grade.task import processes_naming
+from autograder.sandbox.lifetime import processes_naming
 
 pytestmark = pytest.mark.slow
 

@@ -110,8 +110,8 @@ def test_a_cold_kernel_has_a_uid_and_gid_of_its_own():
 
 
 def test_a_warm_kernel_has_a_uid_and_gid_of_its_own():
-    from autograder.sandbox.pool import KernelPool
-    pool = KernelPool(Sandbox())
+    from autograder.sandbox.warm_kernels import KernelForkServer
+    pool = KernelForkServer(Sandbox())
     try:
         check_a_kernel(pool)
         zygote = status(pool.process.pid)
@@ -229,9 +229,9 @@ async def fork_until_refused(manager):
 def test_warm_kernels_have_a_process_budget_each_without_a_cgroup():
     """Two kernels of one warm process, at once, without pids cgroups: each is refused at about
     its own limit, not at what the other left over; and the warm process still forks kernels."""
-    from autograder.sandbox.pool import KernelPool
+    from autograder.sandbox.warm_kernels import KernelForkServer
     sandbox = Sandbox(memory_bytes=1 << 30, processes=40, cgroups=False)
-    pool = KernelPool(Sandbox(cgroups=False))
+    pool = KernelForkServer(Sandbox(cgroups=False))
 
     def manager():
         return SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, pool=pool, kernel_name="python3")

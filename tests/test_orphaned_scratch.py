@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder.grade.batch import remove_orphaned_scratch, run_folder_prefixes
+from autograder.grade.workers import remove_orphaned_scratch, run_folder_prefixes
 
 # Keeps making the folder it names and a file in it, as a kernel that is still starting would.
 WRITER = ("import os, sys, time\n"

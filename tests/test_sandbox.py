@@ -13,7 +13,7 @@ import pytest
 
 from autograder.sandbox.cgroups import sandbox_groups_home
 from autograder.sandbox.policy import CGROUPS_VARIABLE, Sandbox, check_available
-from autograder.grade.task import processes_naming
+from autograder.sandbox.lifetime import processes_naming
 from leftovers import TEMPORARY, files_naming
 
 

@@ -16,8 +16,8 @@ from autograder.grade.batch import grade_assignment
 from autograder.assignments.optimization_methods.sample_class import WRONG
 from autograder.sandbox.kernel import SandboxedKernelManager
 from autograder.sandbox.policy import Sandbox
-from autograder.sandbox.pool import KernelPool
-from autograder.grade.task import processes_naming
+from autograder.sandbox.warm_kernels import KernelForkServer
+from autograder.sandbox.lifetime import processes_naming
 from course import make_course, release_notebook, solved_notebook, submit, with_answer
 
 INLINE = "module://matplotlib_inline.backend_inline"
@@ -25,7 +25,7 @@ INLINE = "module://matplotlib_inline.backend_inline"
 
 @pytest.fixture
 def pool():
-    pool = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}))
+    pool = KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}))
     yield pool
     pool.stop()
 
@@ -211,7 +211,7 @@ def test_one_worker_grades_each_submission_in_a_kernel_of_its_own(tmp_path):
 @pytest.fixture
 def shared():
     """A warm process started as a fork server starts the one its workers share."""
-    owner = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}))
+    owner = KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}))
     owner.launch()
     owner.wait_ready()
     yield owner
@@ -223,7 +223,7 @@ def alive(kernel):
 
 
 def test_workers_share_a_warm_process_and_each_takes_only_its_own_kernels_along(shared):
-    one, two = (KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control)) for _ in range(2))
+    one, two = (KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control)) for _ in range(2))
 
     async def scenario():
         async with Kernel(one) as mine, Kernel(two) as theirs:
@@ -249,7 +249,7 @@ def test_workers_share_a_warm_process_and_each_takes_only_its_own_kernels_along(
 
 
 def test_a_worker_whose_shared_warm_process_died_starts_its_own(shared):
-    pool = KernelPool(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control))
+    pool = KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control))
 
     async def scenario():
         async with Kernel(pool) as kernel:

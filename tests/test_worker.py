@@ -8,7 +8,7 @@ import psutil
 import pytest
 
 from autograder.nbgrader_cli import nbgrader_environment
-from autograder.grade.forkserver import ForkServer
+from autograder.grade.worker_forkserver import WorkerForkServer
 
 # Frees a 14 MiB block (the size of the visible mini-batch case), allocates one again, and
 # prints whether the second landed in the heap, where freed pages stay with the process.
@@ -41,7 +41,7 @@ def test_a_worker_gives_large_blocks_back_to_the_system():
 
 
 def test_workers_are_forked_from_one_server_and_die_with_it(tmp_path):
-    server = ForkServer(nbgrader_environment())
+    server = WorkerForkServer(nbgrader_environment())
     try:
         workers = [server.fork({"memory_bytes": 4 << 30, "scratch": str(tmp_path), "environment": dict(os.environ)})
                    for _ in range(2)]
@@ -64,8 +64,8 @@ def test_the_fork_server_outlives_the_thread_that_started_it_and_ends_with_its_p
     coordinator = subprocess.Popen(
         [sys.executable, "-c", "import os, threading, time\n"
          "from autograder.nbgrader_cli import nbgrader_environment\n"
-         "from autograder.grade.forkserver import ForkServer\n"
-         "server = ForkServer(nbgrader_environment())\n"
+         "from autograder.grade.worker_forkserver import WorkerForkServer\n"
+         "server = WorkerForkServer(nbgrader_environment())\n"
          f"settings = {{'memory_bytes': 4 << 30, 'scratch': {str(tmp_path)!r}, 'environment': dict(os.environ)}}\n"
          "thread = threading.Thread(target=lambda: server.fork(settings))\n"
          "thread.start(); thread.join()\n"  # as a class run's threads start their workers
@@ -88,7 +88,7 @@ def test_the_fork_server_outlives_the_thread_that_started_it_and_ends_with_its_p
 
 
 def test_the_fork_server_forks_workers_for_its_coordinator_only(tmp_path):
-    server = ForkServer(nbgrader_environment())
+    server = WorkerForkServer(nbgrader_environment())
     try:
         worker = server.fork({"memory_bytes": 4 << 30, "scratch": str(tmp_path), "environment": dict(os.environ)})
         stranger = subprocess.run(
@@ -107,7 +107,7 @@ def test_the_fork_server_forks_workers_for_its_coordinator_only(tmp_path):
 def test_the_threads_of_a_run_share_one_fork_server():
     from concurrent.futures import ThreadPoolExecutor
 
-    from autograder.grade.batch import fork_server, stop_fork_server
+    from autograder.grade.workers import fork_server, stop_fork_server
 
     stop_fork_server()
     try:

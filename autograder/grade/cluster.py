@@ -3,8 +3,8 @@
 The coordinator sends each Dask worker the assignment once, as a content-addressed bundle
 (`bundle`), and each task with the submitted notebook, its outputs dropped; it shares no
 filesystem with the workers. On a Dask worker a task is graded exactly as locally: by a grading
-worker process of the kit's own (`batch.Worker`, forked from a fork server that lives as long as
-the Dask worker), in the sandbox, under the task's time and memory limits, so a submission that
+worker process of the kit's own (`workers.Worker`, forked from a worker fork server that lives as
+long as the Dask worker), in the sandbox, under the task's time and memory limits, so a submission that
 kills its grading process fails only itself and the Dask worker lives on. Results come back as
 JSON; the coordinator alone stores them, as they complete. It sends notebooks ahead of their
 results only up to `IN_FLIGHT_BYTES`, so that its memory does not grow with the class. A Dask worker lost mid-task has its
@@ -24,6 +24,7 @@ from ..course import CourseError
 from .bundle import GRADEBOOK, make_bundle, unpacked
 from .sanitize import SubmissionError, read_submission
 from .task import REASON_CHARS, Result, Status, Task, fingerprint, run_task, submission_path
+from .workers import Worker
 
 # The notebooks sent and not yet graded, which the client keeps until their results are in: a
 # class's worth at once would hold every notebook of it in the coordinator's memory.
@@ -68,8 +69,6 @@ def _check_sandbox():
 
 def _grading_worker(memory_bytes):
     """This thread's grading worker process, kept for the tasks that follow."""
-    from .batch import Worker
-
     worker = getattr(_local, "worker", None)
     if worker is None or worker.memory_bytes != memory_bytes:
         if worker is not None:

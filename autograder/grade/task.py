@@ -53,7 +53,7 @@ class Task:
     memory_bytes: int = SUBMISSION_MEMORY_BYTES
     gradebook: str = ""  # a gradebook file holding the assignment; the course's by default
     sandbox: bool = True  # False only when the instructor chose --no-sandbox
-    warm: bool = True  # fork sandboxed kernels from the worker's warm process; False: start each cold
+    warm: bool = True  # fork sandboxed kernels from the worker's kernel fork server; False: start each cold
 
 
 @dataclass

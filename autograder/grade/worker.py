@@ -2,12 +2,12 @@
 
 A worker grades one task at a time: a task (JSON) in, a result (JSON) out, each graded with
 nbgrader's autograde steps built once in the worker (`autograde`) and a sandboxed kernel of its
-own forked from the worker's warm process, so start-up costs are paid once per worker rather
+own forked from the worker's kernel fork server (a warm kernel), so start-up costs are paid once per worker rather
 than once per submission. The memory limit applies to the worker; whoever feeds it enforces each
 task's wall-clock limit by killing it and starting another.
 
-A class run forks its workers from a fork server that has imported this module and nbgrader's
-steps once (`forkserver`; each worker then runs `serve` on a socket);
+A class run forks its workers from a worker fork server that has imported this module and
+nbgrader's steps once (`worker_forkserver`; each worker then runs `serve` on a socket);
 ``python -m autograder.grade.worker MEMORY_BYTES`` runs one on its own, reading tasks on stdin
 and writing results on stdout (`main`).
 """
@@ -53,14 +53,14 @@ def grade_line(line):
 
 
 def serve(connection, settings, warm_control=None):
-    """Be a worker forked by the fork server (`forkserver`): grade each task received on
+    """Be a worker forked by the worker fork server (`worker_forkserver`): grade each task received on
     `connection` (a socket, one JSON line each way) until it closes. Kernels are forked from the
-    shared warm process listening on `warm_control`, when there is one.
+    shared kernel fork server listening on `warm_control`, when there is one.
 
-    The `settings` (the coordinator's first line, read by the fork server) give the memory
+    The `settings` (the coordinator's first line, read by the worker fork server) give the memory
     limit, the scratch folder that holds everything the worker makes, and the environment. The
     worker leads a session of its own (so that killing it is the coordinator's choice), dies with
-    the fork server, which ends with the coordinator, writes nothing to the coordinator's
+    the worker fork server, which ends with the coordinator, writes nothing to the coordinator's
     terminal, and answers with its pid."""
     stream = connection.makefile("rwb")
     os.setsid()

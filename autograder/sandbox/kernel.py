@@ -3,7 +3,8 @@
 The kernel talks to the grader over unix sockets in a folder of its own (the sandbox has no
 network, not even loopback), starts in its size-capped work folder, and loads the start-up
 files it is given (the kernel guard, the trusted-call harness) before any cell runs. It is started
-through the sandbox launcher, or forked from a warm `KernelPool` when one is given.
+through the sandbox launcher (a cold kernel), or forked from a kernel fork server (a warm kernel,
+`warm_kernels.KernelForkServer`) when one is given.
 """
 
 import shutil
@@ -55,8 +56,8 @@ class QuickReadyClient(AsyncKernelClient):
 
 
 class ForkedProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, with the kernel forked by the manager's `KernelPool`
-    instead of started as a new process."""
+    """jupyter_client's local provisioner, with the kernel forked by the manager's kernel fork
+    server (`pool`, a `KernelForkServer`) instead of started as a new process."""
 
     async def launch_kernel(self, cmd, **kwargs):
         km = self.parent
@@ -82,8 +83,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         Limits and files of the kernel.
     startup_files : list of Path
         IPython start-up files, run in this order before any cell.
-    pool : KernelPool, optional
-        Fork the kernel from this warm process instead of starting one.
+    pool : KernelForkServer, optional
+        Fork the kernel from this kernel fork server instead of starting one.
     """
 
     def __init__(self, sandbox=None, startup_files=(), pool=None, **kwargs):

@@ -208,7 +208,7 @@ def main(arguments):
     if warning:  # `policy.check_available` passes it on to the grader
         sys.stderr.write(f"sandbox: warning: {warning}\n")
     group = join_pids_cgroup(spec)
-    if argv == [KERNEL_FORK_SERVER]:  # the group outlives this process: its starter removes it
+    if argv == [KERNEL_FORK_SERVER]:  # the group outlives this process: `KernelForkServer.stop` removes it
         try:
             become_kernel_fork_server(spec, arguments[0])
         except SandboxError as error:

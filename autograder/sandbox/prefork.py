@@ -1,7 +1,7 @@
 """The serving end of a fork server: a process that has loaded once what its children need and
 forks a fresh child per request, on a unix socket that only its owner may use.
 
-Both fork servers are built on it: the worker fork server (`autograder.grade.forkserver`, one
+Both fork servers are built on it: the worker fork server (`autograder.grade.worker_forkserver`, one
 grading worker per connection) and the kernel fork server (`kernel_forkserver`, a warm kernel
 per request). A `PreforkServer` holds the listener and the peer check, forks with SIGCHLD
 blocked (no child is reaped, and its pid reused, before it has a pidfd), and keeps each child's

@@ -1,11 +1,14 @@
-"""Workers forked from one process that has loaded them: ``python -m autograder.grade.forkserver SOCKET``.
+"""The worker fork server: grading workers forked from one process that has loaded them,
+``python -m autograder.grade.worker_forkserver SOCKET``, and the coordinator's handle on it
+(`WorkerForkServer`).
 
 Importing a worker (nbgrader's autograde steps pull in nbconvert and Jupyter's server, 1.5 s of
 CPU) would be paid by every worker a class run starts, and again by each worker started after a
-submission killed one. The fork server pays it once per class run: it imports `worker`, listens
-on a unix socket, and forks a worker for each connection of the coordinator, which then grades
-over that connection (`worker.serve`). It also starts the warm-kernel process its workers share
-(`warm`), which loads while it imports. It has no threads, no gradebook and no open files of the
+submission killed one. The worker fork server pays it once per class run: it imports `worker`,
+listens on a unix socket (a `sandbox.prefork.PreforkServer`, which only the coordinator may
+use), and forks a worker for each connection of the coordinator, which then grades over that
+connection (`worker.serve`). It also starts the kernel fork server its workers share (`warm`),
+which loads while it imports. It has no threads, no gradebook and no open files of the
 coordinator, so its forks inherit none; it ends when the coordinator does (the pipe on its stdin
 closes), and its workers die with it.
 """
@@ -23,8 +26,8 @@ import threading
 from pathlib import Path
 
 from ..sandbox.lifetime import kill_tree
-from ..sandbox.pool import PoolError
 from ..sandbox.prefork import PreforkServer
+from ..sandbox.warm_kernels import KernelForkServerError
 from .warm import launch_shared
 
 READY = b"ready\n"
@@ -42,7 +45,7 @@ def main(path):
     try:
         kernels.wait_ready()
         control = str(kernels.control)
-    except PoolError:
+    except KernelForkServerError:
         control = None  # each worker starts a kernel fork server of its own
     server = PreforkServer(path, lambda pid: pid == parent)  # a worker only for the coordinator, not for a kernel
     # Stopping a process group (a Dask worker's, by its service manager) must not end this
@@ -107,8 +110,8 @@ def clear_away(server, folder):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-class ForkServer:
-    """The coordinator's handle on its fork server, started on first use (`fork`)."""
+class WorkerForkServer:
+    """The coordinator's handle on its worker fork server, started on first use (`fork`)."""
 
     def __init__(self, environment):
         self.environment = environment
@@ -143,7 +146,7 @@ class ForkServer:
         return json.loads(reply)["pid"], connection, stream
 
     def stop(self):
-        """End the fork server with its workers, its warm process and their kernels."""
+        """End the worker fork server with its workers, its kernel fork server and their kernels."""
         if self.process is not None:
             kill_tree(self.process)
             self.process.wait()

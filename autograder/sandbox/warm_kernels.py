@@ -1,12 +1,13 @@
-"""Warm kernels for a grading worker: one preloaded process (`zygote`) that forks a fresh,
-sandboxed kernel per request.
+"""Warm kernels for a grading worker: its handle on a kernel fork server (`KernelForkServer`,
+the process is `kernel_forkserver`), which forks a fresh, sandboxed kernel per request, and the
+kernels it forks (`ForkedKernel`).
 
 Starting a kernel costs a Python start, ipykernel's import and the notebook's imports (numpy,
-matplotlib) in every submission; a `KernelPool` pays them once per worker, or once for all the
-workers of a fork server when they share one warm process, and then forks. Each forked kernel is
-as fresh as a started one (it serves one submission, in namespaces, a work folder and a Landlock
-domain of its own, and ends), so nbgrader's rule of a fresh kernel per submission holds. When
-the warm process dies the next request starts another.
+matplotlib) in every submission; a kernel fork server pays them once per worker, or once for all
+the workers of a worker fork server when they share one, and then forks. Each warm kernel is as
+fresh as a cold one, started by the launcher (it serves one submission, in namespaces, a work
+folder and a Landlock domain of its own, and ends), so nbgrader's rule of a fresh kernel per
+submission holds. When the kernel fork server dies the next request starts another.
 """
 
 import json
@@ -29,15 +30,15 @@ START_SECONDS = 120  # a cold machine may need long to load numpy and matplotlib
 FORK_SECONDS = 30
 
 
-class PoolError(Exception):
-    """The warm-kernel process could not be started or did not answer."""
+class KernelForkServerError(Exception):
+    """The kernel fork server could not be started or did not answer."""
 
 
 class ForkedKernel:
     """A forked kernel's process group leader, with the part of `subprocess.Popen`'s interface
     that jupyter_client's provisioner uses. It is not this process's child: it is watched and
     signalled through a pidfd, so a recycled pid is never signalled. Its exit status belongs to
-    the warm process, which reaps it; `returncode` is 0 once it ended, or -SIGKILL when killed here."""
+    the kernel fork server, which reaps it; `returncode` is 0 once it ended, or -SIGKILL when killed here."""
 
     stdin = stdout = stderr = None
 
@@ -77,22 +78,23 @@ class ForkedKernel:
         self.send_signal(signal.SIGTERM)
 
 
-class KernelPool:
-    """A worker's way to warm kernels: a warm-kernel process of its own, started on first use and
-    again after it died, or one shared with the other workers of a fork server (`shared`).
+class KernelForkServer:
+    """A worker's handle on a kernel fork server: one of its own, started on first use and again
+    after it died, or one shared with the other workers of a worker fork server (`shared`).
 
-    Requests go over a unix socket to the warm process (see `zygote`); closing it kills the
-    kernels forked for it, so a worker that dies takes its kernels along even when the warm
-    process is shared. A shared one that died is replaced by one of this worker's own.
+    Requests go over a unix socket to the kernel fork server (see `kernel_forkserver`); closing
+    it kills the kernels forked for it, so a worker that dies takes its kernels along even when
+    the kernel fork server is shared. A shared one that died is replaced by one of this worker's
+    own.
 
     Parameters
     ----------
     sandbox : Sandbox
-        The limits of the warm process's namespaces (its environment is the kernels').
+        The limits of the kernel fork server's namespaces (its environment is the kernels').
     preload : list of str, optional
-        Modules to load once; `zygote.PRELOAD` by default.
+        Modules to load once; `kernel_forkserver.PRELOAD` by default.
     shared : str, optional
-        The control socket of a running warm process to use first.
+        The control socket of a running kernel fork server to use first.
     """
 
     def __init__(self, sandbox=None, preload=None, shared=None):
@@ -104,9 +106,9 @@ class KernelPool:
         self.kernels = []
 
     def launch(self, parent=None):
-        """Start the warm process, in a new folder in `parent` (the temporary folder by default),
+        """Start the kernel fork server, in a new folder in `parent` (the temporary folder by default),
         without waiting for it to be ready (`wait_ready`)."""
-        self.folder = Path(tempfile.mkdtemp(prefix="kernel-pool-", dir=parent))
+        self.folder = Path(tempfile.mkdtemp(prefix="kernel-forkserver-", dir=parent))
         home, sockets = self.folder / "home", self.folder / "sockets"
         home.mkdir()
         sockets.mkdir()
@@ -124,11 +126,11 @@ class KernelPool:
 
     @property
     def control(self):
-        """The warm process's control socket (this pool's own)."""
+        """The kernel fork server's control socket (this handle's own)."""
         return self.folder / "control"
 
     def wait_ready(self):
-        """Wait until the launched warm process listens; `PoolError` if it does not."""
+        """Wait until the launched kernel fork server listens; `KernelForkServerError` if it does not."""
         ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
         line = self.process.stdout.readline() if ready else ""
         try:
@@ -137,7 +139,7 @@ class KernelPool:
             answer = {}
         if not answer.get("ready"):
             self.stop()
-            raise PoolError("the warm-kernel process did not start")
+            raise KernelForkServerError("the kernel fork server did not start")
 
     def _start(self):
         self.launch()
@@ -160,7 +162,7 @@ class KernelPool:
             try:
                 return self._connect(self.shared)
             except OSError:
-                self.shared = None  # gone: from now on a warm process of this worker's own
+                self.shared = None  # gone: from now on a kernel fork server of this worker's own
         self.stop()
         self._start()
 
@@ -175,9 +177,9 @@ class KernelPool:
 
     def fork(self, spec, argv):
         """A `ForkedKernel` running the kernel command `argv` in a sandbox made from `spec`
-        (the kit's folders stay hidden as in the warm process)."""
+        (the kit's folders stay hidden as in the kernel fork server)."""
         request = json.dumps({"spec": dict(spec, hide=[]), "argv": list(argv)}).encode() + b"\n"
-        for attempt in (1, 2):  # a warm process that died is replaced once
+        for attempt in (1, 2):  # a kernel fork server that died is replaced once
             if self.process is not None and not self.alive():
                 self._disconnect()
             self._ensure_connected()
@@ -193,14 +195,14 @@ class KernelPool:
                 self.kernels = [k for k in self.kernels if k.poll() is None] + [kernel]
                 return kernel
             if "error" in answer:
-                raise PoolError(f"the warm-kernel process could not fork a kernel: {answer['error']}")
+                raise KernelForkServerError(f"the kernel fork server could not fork a kernel: {answer['error']}")
             self._disconnect()
             if self.process is None:
-                self.shared = None  # the shared warm process did not answer: use one of this worker's own
-        raise PoolError("the warm-kernel process died twice in a row")
+                self.shared = None  # the shared kernel fork server did not answer: use one of this worker's own
+        raise KernelForkServerError("the kernel fork server died twice in a row")
 
     def stop(self):
-        """End every kernel this pool forked, and its own warm process; remove what it left."""
+        """End every kernel this handle forked, and its own kernel fork server; remove what it left."""
         for kernel in self.kernels:
             kernel.kill()
         self.kernels = []
