@@ -68,6 +68,22 @@ class Course:
         except assignments.UnknownAssignment as error:
             raise CourseError(str(error)) from None
 
+    def plugin_folders(self):
+        """The course's plug-in folders relative to its root, for what carries the course elsewhere
+        (a Dask bundle, a Gradescope zip), which holds them at the same place.
+
+        Raises
+        ------
+        CourseError
+            For a folder outside the course, which could not travel with it.
+        """
+        outside = [str(folder) for folder in self.assignment_folders if self.root not in folder.resolve().parents]
+        if outside:
+            raise CourseError(f"c.Kit.assignment_folders names {', '.join(outside)}, outside the course: a Dask "
+                              "worker or a Gradescope image gets only the course; move it inside and name it "
+                              "relative to the course")
+        return [folder.resolve().relative_to(self.root) for folder in self.assignment_folders]
+
     def released(self):
         """The names of the assignments released in this course (a folder in ``release/``), sorted."""
         release = self.root / "release"

@@ -85,6 +85,8 @@ def build_zip(course, assignment, out):
                         ignore=shutil.ignore_patterns("__pycache__"))
         (prepared / "nbgrader_config.py").write_text(
             (course.root / "nbgrader_config.py").read_text() + LOCAL_GRADEBOOK)
+        for folder in course.plugin_folders():  # the course's own assignment plug-ins
+            shutil.copytree(course.root / folder, prepared / folder, ignore=shutil.ignore_patterns("__pycache__"))
         run_nbgrader(prepared, "generate_assignment", assignment, "--force")  # release and gradebook
         (prepared / "assignment.txt").write_text(assignment)
         out.parent.mkdir(parents=True, exist_ok=True)

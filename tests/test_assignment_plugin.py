@@ -4,11 +4,11 @@ graded by the real `autograder grade` (sandbox, trusted verdicts), exported and 
 course as Optimization Methods; the course's table and page hold both."""
 
 import csv
-import io
 import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
+from autograder.course import Course, CourseError
 from course import REPO, make_course, solved_notebook, submit as submit_optimization, with_answer
 from autograder.nbgrader_cli import run_nbgrader
 
@@ -23,17 +24,24 @@ pytestmark = pytest.mark.slow
 
 PLUGINS = Path(__file__).resolve().parent / "assignments"
 NAME = "clip_values"
-PLUGIN_LINE = f"\nc.Kit.assignment_folders = [{str(PLUGINS)!r}]\n"
+# The course holds its plug-ins (so that a Dask bundle and a Gradescope zip carry them), named relative to it.
+PLUGIN_LINE = "\nc.Kit.assignment_folders = ['plugins']\n"
 RIGHT = "def clip(values, limit):\n    return np.clip(values, -limit, limit)"
 ONE_SIDED = "def clip(values, limit):\n    return np.minimum(values, limit)"
+
+
+def add_plugins(folder):
+    """Put the test's plug-ins in the course or repository `folder`, and name them in its configuration."""
+    shutil.copytree(PLUGINS, folder / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    with (folder / "nbgrader_config.py").open("a") as handle:
+        handle.write(PLUGIN_LINE)
 
 
 def build_repository(folder):
     """A course repository holding only the new assignment's source, built by ``python -m autograder.assign``."""
     for name in ("nbgrader_config.py", "pyproject.toml"):
         shutil.copyfile(REPO / name, folder / name)
-    with (folder / "nbgrader_config.py").open("a") as handle:
-        handle.write(PLUGIN_LINE)
+    add_plugins(folder)
     (folder / "source" / NAME).mkdir(parents=True)
     shutil.copyfile(PLUGINS / NAME / "source.ipynb", folder / "source" / NAME / f"{NAME}.ipynb")
     done = subprocess.run([sys.executable, "-m", "autograder.assign", "--root", str(folder), NAME],
@@ -62,8 +70,7 @@ def graded(tmp_path_factory):
     repository = build_repository(tmp_path_factory.mktemp("repository"))
     course = make_course(tmp_path_factory.mktemp("course") / "course")
     shutil.copytree(repository / "source" / NAME, course / "source" / NAME)
-    with (course / "nbgrader_config.py").open("a") as handle:
-        handle.write(PLUGIN_LINE)
+    add_plugins(course)
     run_nbgrader(course, "generate_assignment", NAME, "--force")
     for student, source in (("alice", RIGHT), ("bob", ONE_SIDED), ("carol", None)):
         submit(course, student, source)
@@ -150,3 +157,35 @@ def test_an_unknown_assignment_is_refused_with_the_known_ones(graded):
     run = CliRunner().invoke(main, ["--course", str(graded["course"]), "grade", "clip_value"])
     assert run.exit_code != 0
     assert "no assignment is called 'clip_value'; the known ones are: clip_values, optimization_methods" in run.output
+
+
+def test_its_gradescope_zip_carries_the_course_plug_in_and_grades(graded, tmp_path):
+    from test_gradescope import run_autograder
+    course = graded["course"]
+    out = tmp_path / "clip.zip"
+    autograder(course, "gradescope", NAME, "--out", str(out))
+    names = zipfile.ZipFile(out).namelist()
+    assert f"course/plugins/{NAME}/__init__.py" in names
+    assert not [n for n in names if "/assignments/optimization_methods/" in n]  # another assignment's checks
+    notebook = nbformat.read(course / "submitted" / "bob" / NAME / f"{NAME}.ipynb", as_version=4)
+    results = run_autograder(out, tmp_path / "gradescope", f"{NAME}.ipynb", notebook)
+    assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [("clip", 4.0, 10.0)]
+
+
+def test_a_plug_in_folder_outside_the_course_cannot_travel(tmp_path):
+    course = Course(tmp_path, "x", "", (tmp_path.parent / "elsewhere",))
+    with pytest.raises(CourseError, match="outside the course: a Dask worker or a Gradescope image gets only"):
+        course.plugin_folders()
+
+
+def test_its_dask_bundle_carries_the_course_plug_in(graded, tmp_path):
+    """A Dask worker grades from the bundle alone: it holds the course's plug-in where the
+    course's configuration names it, and opening the unpacked bundle as a course knows the assignment."""
+    from autograder import assignments
+    from autograder.grade.bundle import make_bundle, unpacked
+    course = Course.open(graded["course"])
+    key, data = make_bundle(course, NAME, course.copy_assignment_tables(tmp_path / "assignment.db"))
+    folder = unpacked(key, data, tmp_path / "cache")
+    assert (folder / "plugins" / NAME / "__init__.py").is_file() and (folder / "release" / NAME).is_dir()
+    assert Course.open(folder).assignment_folders == (folder / "plugins",)
+    assert assignments.get(NAME).functions == ("clip",)

@@ -1,8 +1,9 @@
 """An assignment as data: what a grading worker on another machine needs, in one content-addressed archive.
 
 A worker that shares no filesystem with the coordinator grades from a bundle: the course's
-``nbgrader_config.py``, the released assignment (the notebook and the files the kernel may read)
-and an SQLite gradebook holding the assignment's cells (a snapshot). Its name is the SHA-256 of
+``nbgrader_config.py``, the released assignment (the notebook and the files the kernel may read),
+the course's own assignment plug-ins (``c.Kit.assignment_folders``) and an SQLite gradebook
+holding the assignment's cells (a snapshot). Its name is the SHA-256 of
 its bytes, so a worker unpacks each bundle once and every task that names it shares the copy.
 The bundle holds no student's work and no hidden test source beyond what the gradebook's cells
 hold for nbgrader's own checks; it never enters a kernel's sandbox.
@@ -34,6 +35,8 @@ def make_bundle(course, assignment, gradebook):
         for path, name in ((course.root / CONFIG, CONFIG), (Path(gradebook), GRADEBOOK)):
             archive.add(path, arcname=name, filter=_plain)
         archive.add(course.root / "release" / assignment, arcname=f"release/{assignment}", filter=_plain)
+        for folder in course.plugin_folders():  # the course's own assignment plug-ins, where its config names them
+            archive.add(course.root / folder, arcname=folder.as_posix(), filter=_plain)
     data = buffer.getvalue()
     return hashlib.sha256(data).hexdigest(), data
 
