@@ -285,9 +285,9 @@ def test_report_has_figures_mistakes_failures_and_times(outputs):
 
 
 def processes_of_runs_in_this_process():
-    """The fork server, workers and kernels of gradings this process ran, wherever they now are: each
+    """The worker fork server, workers and kernels of gradings this process ran, wherever they are: each
     names its run's scratch folder (``grading-worker-<pid>-…``, ``grading-forkserver-<pid>-…``) in its
-    command line, a kernel forked from the warm process too."""
+    command line, a kernel forked from the kernel fork server too."""
     return processes_naming(*run_folder_prefixes(os.getpid()))
 
 

@@ -114,8 +114,8 @@ def test_a_warm_kernel_has_a_uid_and_gid_of_its_own():
     pool = KernelForkServer(Sandbox())
     try:
         check_a_kernel(pool)
-        zygote = status(pool.process.pid)
-        assert zygote["Uid"][0] == str(os.getuid())  # the warm process keeps inside 0; it runs no student code
+        server = status(pool.process.pid)
+        assert server["Uid"][0] == str(os.getuid())  # the kernel fork server keeps inside 0; it runs no student code
     finally:
         pool.stop()
 
@@ -227,8 +227,8 @@ async def fork_until_refused(manager):
 
 
 def test_warm_kernels_have_a_process_budget_each_without_a_cgroup():
-    """Two kernels of one warm process, at once, without pids cgroups: each is refused at about
-    its own limit, not at what the other left over; and the warm process still forks kernels."""
+    """Two kernels of one kernel fork server, at once, without pids cgroups: each is refused at
+    about its own limit, not at what the other left over; and the server still forks kernels."""
     from autograder.sandbox.warm_kernels import KernelForkServer
     sandbox = Sandbox(memory_bytes=1 << 30, processes=40, cgroups=False)
     pool = KernelForkServer(Sandbox(cgroups=False))

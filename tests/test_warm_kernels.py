@@ -109,7 +109,7 @@ def test_every_kernel_is_fresh_and_leaves_nothing_to_the_next(pool):
         return one, two
 
     one, two = run(scenario())
-    assert pool.starts == 1  # both came from the same warm process
+    assert pool.starts == 1  # both came from the same kernel fork server
     assert one["draw"] != two["draw"]  # numpy drew fresh entropy in each
     assert one["files"] == two["files"]
     assert not processes_naming("kit trace")
@@ -138,7 +138,7 @@ def test_a_warm_kernel_behaves_like_a_started_one(pool, tmp_path):
     assert outside.startswith("FileNotFoundError")  # the kernel's root holds only what it needs
 
 
-def test_the_pool_refills_after_a_kernel_or_the_warm_process_dies(pool):
+def test_the_kernel_fork_server_is_replaced_after_a_kernel_or_it_dies(pool):
     async def scenario():
         async with Kernel(pool) as doomed:
             doomed.client.execute("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
@@ -158,14 +158,14 @@ def test_the_pool_refills_after_a_kernel_or_the_warm_process_dies(pool):
     assert pool.starts == 2
 
 
-def test_the_warm_process_holds_no_student_code_and_one_thread(pool):
+def test_the_kernel_fork_server_holds_no_student_code_and_one_thread(pool):
     async def scenario():
         async with Kernel(pool) as kernel:
             await kernel.run("import numpy; numpy.kit_trace = 1")
     run(scenario())
-    zygote = psutil.Process(pool.process.pid)
-    assert zygote.num_threads() == 1  # fork copies one thread: nothing may run beside it
-    assert not [child for child in zygote.children(recursive=True) if child.is_running()
+    server = psutil.Process(pool.process.pid)
+    assert server.num_threads() == 1  # fork copies one thread: nothing may run beside it
+    assert not [child for child in server.children(recursive=True) if child.is_running()
                 and child.status() != psutil.STATUS_ZOMBIE]
 
 
@@ -210,7 +210,7 @@ def test_one_worker_grades_each_submission_in_a_kernel_of_its_own(tmp_path):
 
 @pytest.fixture
 def shared():
-    """A warm process started as a fork server starts the one its workers share."""
+    """A kernel fork server started as a worker fork server starts the one its workers share."""
     owner = KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}))
     owner.launch()
     owner.wait_ready()
@@ -222,16 +222,16 @@ def alive(kernel):
     return psutil.pid_exists(kernel.manager.provisioner.process.pid) and kernel.manager.provisioner.process.poll() is None
 
 
-def test_workers_share_a_warm_process_and_each_takes_only_its_own_kernels_along(shared):
+def test_workers_share_a_kernel_fork_server_and_each_takes_only_its_own_kernels_along(shared):
     one, two = (KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control)) for _ in range(2))
 
     async def scenario():
         async with Kernel(one) as mine, Kernel(two) as theirs:
             assert await mine.value("1 + 1") == 2 and await theirs.value("2 + 2") == 4
-            zygote = psutil.Process(shared.process.pid)
-            leaders = {child.pid for child in zygote.children()}
+            server = psutil.Process(shared.process.pid)
+            leaders = {child.pid for child in server.children()}
             assert {mine.manager.provisioner.process.pid, theirs.manager.provisioner.process.pid} <= leaders
-            # A worker that dies closes its connection: the warm process kills that worker's kernels.
+            # A worker that dies closes its connection: the kernel fork server kills that worker's kernels.
             one._disconnect()
             for _ in range(100):
                 if not alive(mine):
@@ -242,13 +242,13 @@ def test_workers_share_a_warm_process_and_each_takes_only_its_own_kernels_along(
 
     try:
         run(scenario())
-        assert one.starts == two.starts == 0  # neither started a warm process of its own
+        assert one.starts == two.starts == 0  # neither started a kernel fork server of its own
     finally:
         one.stop()
         two.stop()
 
 
-def test_a_worker_whose_shared_warm_process_died_starts_its_own(shared):
+def test_a_worker_whose_shared_kernel_fork_server_died_starts_its_own(shared):
     pool = KernelForkServer(Sandbox(environment={"MPLBACKEND": INLINE}), shared=str(shared.control))
 
     async def scenario():
@@ -279,7 +279,7 @@ except OSError as error:
 """
 
 
-def test_a_kernel_cannot_ask_the_warm_process_for_anything(pool):
+def test_a_kernel_cannot_ask_the_kernel_fork_server_for_anything(pool):
     async def scenario():
         async with Kernel(pool) as kernel:
             await kernel.value("1")
@@ -288,6 +288,6 @@ def test_a_kernel_cannot_ask_the_warm_process_for_anything(pool):
 
     printed = run(scenario())
     # Landlock (ABI 7) does not govern connecting to a unix socket by path; the kernel's own root
-    # (`launch.enter_new_root`) holds no path to the warm process's socket.
+    # (`mounts.enter_new_root`) holds no path to the kernel fork server's socket.
     expected = {"cannot connect FileNotFoundError"}
     assert printed.strip() in expected, printed

@@ -99,7 +99,7 @@ def test_the_fork_server_forks_workers_for_its_coordinator_only(tmp_path):
              server.path], capture_output=True, text=True, timeout=30)
         assert stranger.stdout.strip() in ("b''", "ConnectionResetError", "BrokenPipeError"), stranger
         children = {child.pid for child in psutil.Process(server.process.pid).children()}
-        assert len(children) == 2 and worker[0] in children  # its worker and its warm process, no other
+        assert len(children) == 2 and worker[0] in children  # its worker and its kernel fork server, no other
     finally:
         server.stop()
 
