@@ -14,7 +14,7 @@ from .feedback import write_feedback
 from .grade.batch import grade_assignment
 from .grade.store import Ledger
 from .grade.task import Status
-from .sandbox.policy import SandboxUnavailable, check_available
+from .sandbox.policy import SandboxUnavailable, grading_sandbox
 from .gradescope import build_zip
 from .report import write_course_report, write_report
 from .untrusted import printable
@@ -130,9 +130,9 @@ def collect(course, path, assignment, pattern):
 def grade(course, assignment, students, jobs, timeout, memory_limit, force, no_progress, no_sandbox, cold_kernels,
           scheduler):
     """Autograde the collected submissions of ASSIGNMENT."""
-    if not no_sandbox and not scheduler:
+    if not scheduler:  # a Dask worker decides for itself, by the same rule
         try:
-            check_available()
+            grading_sandbox(wanted=not no_sandbox, required=True)
         except SandboxUnavailable as error:
             raise Refusal(f"{error}. Grade without it only if you accept that students' code "
                           "can reach this machine: --no-sandbox") from None
@@ -212,11 +212,15 @@ def report(course, assignment):
 @click.argument("assignment", type=ASSIGNMENT)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the zip (default: exports/ASSIGNMENT/gradescope-autograder.zip).")
+@click.option("--require-sandbox", is_flag=True,
+              help="Grade nothing where Gradescope's platform allows no sandbox (by default a submission is "
+                   "then graded without one, which its results say).")
 @click.pass_obj
-def gradescope(course, assignment, out):
+def gradescope(course, assignment, out, require_sandbox):
     """Build a Gradescope autograder zip (setup.sh, run_autograder) for ASSIGNMENT."""
     course.notebook_name(assignment)
-    path = build_zip(course, assignment, out or course.root / "exports" / assignment / "gradescope-autograder.zip")
+    path = build_zip(course, assignment, out or course.root / "exports" / assignment / "gradescope-autograder.zip",
+                     require_sandbox)
     say(f"Gradescope autograder: {path}")
 
 

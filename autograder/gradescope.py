@@ -20,7 +20,7 @@ from .course import Course
 from .export import gradescope_results
 from .grade.task import Task, run_task
 from .results import graded_cells, student_view
-from .sandbox.policy import SandboxUnavailable, check_available
+from .sandbox.policy import SandboxUnavailable, grading_sandbox
 
 KIT = Path(__file__).resolve().parent.parent
 # The assignment's support package (its ``release.support_package``) comes too.
@@ -30,6 +30,9 @@ KIT_FILES = ("pyproject.toml", "requirements-gradescope.txt", "README.md", "solu
 NOT_FOR_GRADING = ("autograder/demo.py",)
 SAMPLE_CLASS = "sample_class"
 STUDENT = "gradescope"
+# In the zip's course when it was built with --require-sandbox: a platform that allows no sandbox
+# then grades nothing (`policy.grading_sandbox`); without it, it grades without one and says so.
+REQUIRE_SANDBOX = "require-sandbox.txt"
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image from its base image:
@@ -75,8 +78,9 @@ LOCAL_GRADEBOOK = ("\n# Added by `autograder gradescope`: this copy's gradebook 
                    "c.CourseDirectory.pop('db_url', None)\n")
 
 
-def build_zip(course, assignment, out):
-    """Write the Gradescope autograder zip for `assignment` to `out`; return its path."""
+def build_zip(course, assignment, out, require_sandbox=False):
+    """Write the Gradescope autograder zip for `assignment` to `out`; return its path. With
+    `require_sandbox`, a platform that allows no sandbox grades nothing and says why."""
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
         scratch = Path(scratch)
@@ -89,6 +93,9 @@ def build_zip(course, assignment, out):
             shutil.copytree(course.root / folder, prepared / folder, ignore=shutil.ignore_patterns("__pycache__"))
         run_nbgrader(prepared, "generate_assignment", assignment, "--force")  # release and gradebook
         (prepared / "assignment.txt").write_text(assignment)
+        if require_sandbox:
+            (prepared / REQUIRE_SANDBOX).write_text("Built with `autograder gradescope --require-sandbox`: "
+                                                     "grade nothing where the sandbox cannot be set up.\n")
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             _add_text(archive, "setup.sh", SETUP)
@@ -149,8 +156,12 @@ def grade_submission(root):
         found = _submitted_notebook(root / "submission", notebook)
         if found:
             shutil.copyfile(found, submitted / notebook)
-        missing = _sandbox_missing()
-        task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT, sandbox=not missing)
+        try:
+            sandboxed, missing = grading_sandbox(wanted=True, required=(template / REQUIRE_SANDBOX).is_file())
+        except SandboxUnavailable as error:
+            return _write(results_file, not_graded(f"this platform allowed no grading sandbox ({error}), "
+                                                   "and the instructor requires one"))
+        task = Task(str(course.root), course.course_id, assignment, notebook, STUDENT, sandbox=sandboxed)
         result = run_task(task)
         results = gradescope_results(student_view(result, graded_cells(course, assignment)),
                                      assignments.get(assignment).functions)
@@ -160,18 +171,19 @@ def grade_submission(root):
         if missing:
             results["output"] = (f"This platform allowed no grading sandbox ({missing}): the notebook ran without "
                                  "isolation. Its points were still judged outside it.\n" + results["output"])
+    return _write(results_file, results)
+
+
+def not_graded(reason):
+    """Gradescope's results for a submission that was not graded, saying why."""
+    return {"score": 0.0, "output": f"This submission was not graded: {reason}.", "output_format": "text",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": [], "extra_data": {"sandbox": False}}
+
+
+def _write(results_file, results):
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(results, indent=1))
     return results
-
-
-def _sandbox_missing():
-    """Why the grading sandbox cannot be set up on this platform, or "" when it can."""
-    try:
-        check_available()
-        return ""
-    except SandboxUnavailable as error:
-        return str(error)
 
 
 def _submitted_notebook(folder, expected):

@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import autograder.cli
+import autograder.sandbox.policy
 from autograder.cli import main
 from autograder.sandbox.policy import SandboxUnavailable
 from course import make_course, solved_notebook, submit
@@ -21,7 +21,7 @@ MISSING = "the grading sandbox cannot be set up here: namespaces: unshare user, 
 def course(tmp_path, monkeypatch):
     def unavailable():
         raise SandboxUnavailable(MISSING)
-    monkeypatch.setattr(autograder.cli, "check_available", unavailable)
+    monkeypatch.setattr(autograder.sandbox.policy, "check_available", unavailable)
     course = make_course(tmp_path / "course")
     submit(course, "alice", solved_notebook())
     return course
@@ -67,3 +67,30 @@ def test_an_unsandboxed_kernel_leaves_no_folder_behind(course, tmp_path, monkeyp
     finally:
         grader.close()
     assert sorted(path.name for path in scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("require", [False, True])
+def test_gradescope_follows_the_same_rule(course, tmp_path, require):
+    """On a platform that allows no sandbox, a Gradescope zip grades without one and says so;
+    built with --require-sandbox it grades nothing and says why (`policy.grading_sandbox`)."""
+    import zipfile
+
+    import nbformat
+
+    from autograder.gradescope import grade_submission
+    out = tmp_path / "zip.zip"
+    arguments = ["--course", str(course), "gradescope", ASSIGNMENT, "--out", str(out)]
+    run = CliRunner().invoke(main, arguments + (["--require-sandbox"] if require else []))
+    assert run.exit_code == 0, run.output
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    nbformat.write(solved_notebook(), root / "submission" / f"{ASSIGNMENT}.ipynb")
+    results = grade_submission(root)
+    assert results["extra_data"] == {"sandbox": False}
+    if require:
+        assert results["score"] == 0 and results["tests"] == [], results
+        assert MISSING in results["output"] and "the instructor requires one" in results["output"]
+    else:
+        assert results["score"] == 100 and "allowed no grading sandbox" in results["output"], results

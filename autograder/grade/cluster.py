@@ -53,12 +53,14 @@ def grade_on_worker(key, bundle, fields, notebook):
 
 
 def _check_sandbox():
-    """Refuse to grade, saying why, where this machine cannot set up the sandbox."""
-    from ..sandbox.policy import SandboxUnavailable, check_available
+    """Refuse to grade, saying why, where this machine cannot set up the sandbox
+    (`policy.grading_sandbox`: a Dask worker never grades without it unless the task says so);
+    checked once per worker process."""
+    from ..sandbox.policy import SandboxUnavailable, grading_sandbox
 
     if "error" not in _sandbox_checked:
         try:
-            check_available()
+            grading_sandbox(wanted=True, required=True)
             _sandbox_checked["error"] = None
         except SandboxUnavailable as error:
             _sandbox_checked["error"] = str(error)

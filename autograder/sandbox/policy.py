@@ -152,3 +152,39 @@ def check_available():
     for line in done.stderr.splitlines():  # what the launcher says its kernels lack (`namespaces.protection_warning`)
         if line.startswith("sandbox: warning: "):
             sys.stderr.write(line[len("sandbox: "):] + "\n")
+
+
+def grading_sandbox(wanted=True, required=True):
+    """Whether to grade in the sandbox here: the one rule every way of grading follows.
+
+    Grading runs students' code in the sandbox. It runs without one only where whoever grades said
+    so beforehand: ``--no-sandbox`` on the command line (the coordinator passes it to Dask workers
+    in each task), or a Gradescope zip built without ``--require-sandbox`` on a platform that allows
+    none. A result graded without the sandbox records it, and every page and export says so.
+
+    Parameters
+    ----------
+    wanted : bool
+        False where the grader turned the sandbox off (``--no-sandbox``): it is not even checked.
+    required : bool
+        Refuse to grade where it is wanted but cannot be set up (else grade without it, and say why).
+
+    Returns
+    -------
+    (bool, str)
+        Whether to use it, and why not ("" when it is used).
+
+    Raises
+    ------
+    SandboxUnavailable
+        Where it is wanted and required but this machine cannot set it up.
+    """
+    if not wanted:
+        return False, "turned off (--no-sandbox)"
+    try:
+        check_available()
+    except SandboxUnavailable as error:
+        if required:
+            raise
+        return False, str(error)
+    return True, ""
