@@ -122,7 +122,7 @@ def collect(course, path, assignment, pattern):
                    "verdicts stay trusted, the results say that no sandbox was used.")
 @click.option("--cold-kernels", is_flag=True,
               help="Start every sandboxed kernel from scratch instead of forking it from each worker's "
-                   "warm process (slower; the same grades).")
+                   "kernel fork server (slower; the same grades).")
 @click.option("--dask-scheduler", "scheduler", metavar="ADDRESS", default=None,
               help="Grade on the workers of this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of --jobs "
                    "local ones; each worker needs the kit installed and checks its own sandbox.")

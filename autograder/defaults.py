@@ -7,17 +7,17 @@ A submission is graded by one worker process within `SUBMISSION_SECONDS` of wall
 memory limit of its own (`autograder.sandbox.policy.Sandbox()`: the warm process, say), and a
 `TrustedExecute` no task configures, get `KERNEL_MEMORY_BYTES`. The launcher
 (`autograder.sandbox.launch`) runs before the kit is importable and may import nothing of it, so
-the default number of processes is its own `launch.PROCESSES`, re-exported here as
+the default number of processes is its own `cgroups.PROCESSES`, re-exported here as
 `KERNEL_PROCESSES`.
 
 A limit that only one module knows of stays with it (`autograder.grade.reading`'s on the files
 read, `autograder.judge.wire`'s and `autograder.judge.channel`'s on replies,
-`autograder.grade.cluster.IN_FLIGHT_BYTES`, the waits of `autograder.sandbox.pool`).
+`autograder.grade.cluster.IN_FLIGHT_BYTES`, the waits of `autograder.sandbox.warm_kernels`).
 """
 
 import os
 
-from .sandbox.launch import PROCESSES as KERNEL_PROCESSES
+from .sandbox.cgroups import PROCESSES as KERNEL_PROCESSES
 
 SUBMISSION_SECONDS = 300.0  # wall-clock time for one submission
 SUBMISSION_MEMORY_BYTES = 4 << 30  # address space of the worker grading one submission, and of its kernels

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder.grade.task import processes_naming
+from autograder.sandbox.lifetime import processes_naming
 from leftovers import files_naming
 
 

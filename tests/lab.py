@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from autograder.nbgrader_cli import nbgrader_environment
-from autograder.grade.task import kill_tree
+from autograder.sandbox.lifetime import kill_tree
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "build" / "browser"

@@ -16,7 +16,7 @@ from autograder.grade.execute import TrustedExecute, graded_cell
 from autograder.grade.store import Ledger
 from autograder.grade.task import Result, Status, Task
 from autograder.results import StudentView, graded_cell as named_cell
-from autograder.sandbox import launch
+from autograder.sandbox import cgroups
 from autograder.sandbox.policy import Sandbox
 
 RELEASE = Path(__file__).resolve().parents[1] / "release" / "optimization_methods" / "optimization_methods.ipynb"
@@ -123,7 +123,7 @@ def test_every_default_limit_comes_from_one_place():
         defaults.KERNEL_CPU_SECONDS)
     spec = sandbox.spec("/work", "/sockets")
     assert (spec["open_files"], spec["file_bytes"]) == (defaults.KERNEL_OPEN_FILES, defaults.KERNEL_WORK_BYTES)
-    assert defaults.KERNEL_PROCESSES == launch.PROCESSES  # the launcher's own copy is the source
+    assert defaults.KERNEL_PROCESSES == cgroups.PROCESSES  # the launcher's own copy is the source
     traits = TrustedExecute.class_traits()
     assert [traits[name].default() for name in ("memory_bytes", "processes", "work_bytes", "max_output_bytes")] == [
         defaults.KERNEL_MEMORY_BYTES, defaults.KERNEL_PROCESSES, defaults.KERNEL_WORK_BYTES, defaults.MAX_OUTPUT_BYTES]

@@ -19,7 +19,6 @@ import nbformat
 from ..checks.runner import NOT_IMPLEMENTED
 from ..defaults import SUBMISSION_MEMORY_BYTES, SUBMISSION_SECONDS
 from ..grade_ids import cell_grade_id
-from ..sandbox.lifetime import kill_all, kill_tree, processes_naming  # noqa: F401  (tests import them from here)
 from .sanitize import SubmissionError, read_submission, repair
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -58,7 +58,7 @@ import signal
 import sys
 
 if __package__:  # imported by the kit (autograder.sandbox.launch): one copy of each module below
-    from .cgroups import PROCESSES, join_pids_cgroup, leave_cgroup  # noqa: F401  (PROCESSES: defaults.py's)
+    from .cgroups import join_pids_cgroup, leave_cgroup
     from .landlock import restrict_with_landlock
     from .lifetime import die_with_parent
     from .linux import FAILED, SandboxError
@@ -69,7 +69,7 @@ if __package__:  # imported by the kit (autograder.sandbox.launch): one copy of 
 else:  # run by path (python -I -S launch.py puts no folder on sys.path), or loaded so by the kernel fork server
     if __name__ == "__main__":  # its own folder first, while it loads its modules
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from cgroups import PROCESSES, join_pids_cgroup, leave_cgroup  # noqa: F401
+    from cgroups import join_pids_cgroup, leave_cgroup
     from landlock import restrict_with_landlock
     from lifetime import die_with_parent
     from linux import FAILED, SandboxError
