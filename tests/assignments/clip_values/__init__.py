@@ -65,22 +65,16 @@ def visible_check(function):
     return check
 
 
-ASSIGNMENT = Assignment(
-    name=NAME,
-    functions=("clip",),
-    aspects=ASPECTS,
-    visible_points={"clip": 2},
-    visible_check=visible_check,
-    mistake=Mistake,
-    failure=CheckFailed,
-    release=Release(
-        notebook=f"{NAME}.ipynb",
-        reference=reference,
-        support_package="clip_utils",
-        support_folder=HERE / "clip_utils",
-        student_packages=("numpy", "jupyter"),
-        visible_test_source=lambda function: ("values, limit = clip_case()\nclipped = clip(values, limit)\n"
-                                              "print(clipped)\ncheck_visible(clipped)"),
-        expected_output_source=lambda function: "**Expected output**\n\n```\n[-1.   -0.5   0.    0.25  1.  ]\n```",
-    ),
+RELEASE = Release(
+    notebook=f"{NAME}.ipynb",
+    reference=reference,
+    support_package="clip_utils",
+    support_folder=HERE / "clip_utils",
+    student_packages=("numpy", "jupyter"),
+    visible_test_source=lambda function: ("values, limit = clip_case()\nclipped = clip(values, limit)\n"
+                                          "print(clipped)\ncheck_visible(clipped)"),
+    expected_output_source=lambda function: "**Expected output**\n\n```\n[-1.   -0.5   0.    0.25  1.  ]\n```",
 )
+
+# name, graded functions, hidden aspects, visible points, visible check, mistake, failure, release
+ASSIGNMENT = Assignment(NAME, ("clip",), ASPECTS, {"clip": 2}, visible_check, Mistake, CheckFailed, RELEASE)
