@@ -7,7 +7,7 @@ import json
 import pytest
 import zmq
 
-from autograder.grade.execute import DELIMITER, HEADER_LIMIT, _drop_output, _is_idle_after
+from autograder.grade.polling import DELIMITER, HEADER_LIMIT, drop_output, is_idle_after
 
 
 def message(msg_type="status", parent="probe", content=None, topic=b"kernel.abc.status", header=None):
@@ -19,7 +19,7 @@ def message(msg_type="status", parent="probe", content=None, topic=b"kernel.abc.
 
 
 def test_the_idle_status_after_the_request_is_recognised():
-    assert _is_idle_after(message(), "probe")
+    assert is_idle_after(message(), "probe")
 
 
 @pytest.mark.parametrize("frames", [
@@ -35,7 +35,7 @@ def test_the_idle_status_after_the_request_is_recognised():
 ], ids=["other parent", "busy", "stream", "cut short", "no delimiter", "header not json", "header not a dict",
         "huge header", "huge content"])
 def test_anything_else_is_not(frames):
-    assert not _is_idle_after(frames, "probe")
+    assert not is_idle_after(frames, "probe")
 
 
 def test_every_waiting_message_is_dropped_and_the_idle_one_noticed():
@@ -47,15 +47,15 @@ def test_every_waiting_message_is_dropped_and_the_idle_one_noticed():
         flood = message(msg_type="stream", parent="a cell", content={"name": "stdout", "text": "x" * (8 << 20)})
         for frames in [flood] * 20 + [message()] + [flood] * 3:
             sender.send_multipart(frames)
-        assert _drop_output(receiver, until="probe")
+        assert drop_output(receiver, until="probe")
         assert receiver.poll(0) == 0
         sender.send_multipart(flood)
-        assert not _drop_output(receiver, until="probe")
-        assert not _drop_output(receiver)
+        assert not drop_output(receiver, until="probe")
+        assert not drop_output(receiver)
         for frames in [flood] * 3 + [message()]:
             sender.send_multipart(frames)
-        assert not _drop_output(receiver, until="probe", most=3)  # stops after three, before the idle status
-        assert _drop_output(receiver, until="probe", most=3)
+        assert not drop_output(receiver, until="probe", most=3)  # stops after three, before the idle status
+        assert drop_output(receiver, until="probe", most=3)
     finally:
         sender.close(0)
         receiver.close(0)

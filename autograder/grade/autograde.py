@@ -37,8 +37,10 @@ from traitlets.utils.importstring import import_item
 
 from ..course import Course
 from ..defaults import SUBMISSION_MEMORY_BYTES
-from .execute import KERNEL_ENVIRONMENT, TrustedExecute, file_pairs
+from .execute import TrustedExecute
 from .inert import MakeStudentContentInert
+from .kernels import file_pairs
+from .warm import KERNEL_ENVIRONMENT
 
 # Run in the kernel, never imported here: the guard against os._exit, then the trusted-call harness.
 STARTUP_FILES = [str(Path(__file__).with_name("kernel_guard.py")),
