@@ -176,8 +176,8 @@ class Autograder:
             resources = {"unique_key": self.notebook_id, "output_files_dir": f"{self.notebook_id}_files",
                          "metadata": {"name": self.notebook_id, "path": folder},
                          "nbgrader": {"student": student, "assignment": self.assignment,
-                                      "notebook": self.notebook_id, "db_url": self.db_url}}
-            TrustedExecute.last_warnings = []
+                                      "notebook": self.notebook_id, "db_url": self.db_url},
+                         "warnings": []}  # what the steps noticed (TrustedExecute: a kernel that died, say)
             for step in self.steps:
                 notebook, resources = step(notebook, resources)
             with utils.setenv(**KERNEL_ENVIRONMENT):  # as nbgrader's converter runs the autograde steps
@@ -187,7 +187,7 @@ class Autograder:
                   for cell in notebook.cells if utils.is_grade(cell)}
         # Only what the instructor is shown changes from here on: the scores are made.
         notebook, resources = self.display(notebook, resources)
-        return notebook, scores, list(TrustedExecute.last_warnings) + resources["removed"]
+        return notebook, scores, resources["warnings"] + resources["removed"]
 
     def _released_copy(self, folder):
         """A folder holding the released files, where an unsandboxed kernel starts (a sandboxed

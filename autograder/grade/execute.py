@@ -11,7 +11,8 @@ without that cell, and the run goes on (`replay`): only what that cell feeds los
 
 `TrustedExecute` is the preprocessor nbgrader's configuration names; its pieces live in modules
 of their own: where kernels come from (`kernels`), waiting on a kernel outside nbclient's event
-loop (`polling`), the output budget (`output_budget`).
+loop (`polling`), the output budget (`output_budget`). What the run noticed (a kernel that died,
+output that was dropped) is listed in ``resources["warnings"]`` for the grading task to report.
 """
 
 from jupyter_core.utils import run_sync
@@ -53,9 +54,6 @@ class TrustedExecute(Execute):
                                              "the rest is dropped, with a note and a warning.").tag(config=True)
     warm = Bool(True, help="Fork sandboxed kernels from this process's kernel fork server, "
                            "which has loaded numpy, matplotlib and ipykernel once.").tag(config=True)
-
-    # What the last run noticed (a kernel that died, say), for the grading task to report.
-    last_warnings = []
 
     _kernels = None  # this process's `Kernels`, made from the traits on first use (it keeps the spare)
     channel = None  # the current kernel's `CallChannel`
@@ -107,7 +105,7 @@ class TrustedExecute(Execute):
         for every cell) goes on from `self.position`, until a pass ends or the kernel was lost too
         often."""
         self.assignment = assignments.get(resources["nbgrader"]["assignment"])
-        warnings = TrustedExecute.last_warnings = []
+        warnings = resources.setdefault("warnings", [])
         self.recovery = Recovery(nb, self.assignment, warnings)
         self.budget = OutputBudget(self.max_output_bytes, warnings)
         self.position = 0  # the next cell to run or judge
