@@ -95,7 +95,7 @@ def kernel_start_seconds(warm, repeats=3):
     pool = KernelForkServer(Sandbox()) if warm else None
 
     async def once():
-        manager = SandboxedKernelManager(sandbox=Sandbox(), startup_files=STARTUP_FILES, pool=pool,
+        manager = SandboxedKernelManager(sandbox=Sandbox(), startup_files=STARTUP_FILES, fork_server=pool,
                                          kernel_name="python3")
         start = time.perf_counter()
         await manager.start_kernel()

@@ -47,7 +47,7 @@ async def probe(cell, pool=None):
         read while the kernel lives), and whether the kernel's ``folder left`` behind it.
     """
     manager = SandboxedKernelManager(sandbox=Sandbox(memory_bytes=1 << 30), startup_files=STARTUP_FILES,
-                                     pool=pool, kernel_name="python3")
+                                     fork_server=pool, kernel_name="python3")
     await manager.start_kernel()
     client = manager.client()
     client.start_channels()

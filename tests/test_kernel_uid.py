@@ -234,7 +234,7 @@ def test_warm_kernels_have_a_process_budget_each_without_a_cgroup():
     pool = KernelForkServer(Sandbox(cgroups=False))
 
     def manager():
-        return SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, pool=pool, kernel_name="python3")
+        return SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, fork_server=pool, kernel_name="python3")
 
     async def scenario():
         managers = [manager(), manager()]

@@ -35,7 +35,7 @@ class Kernel:
 
     def __init__(self, pool, files=()):
         sandbox = Sandbox(memory_bytes=1 << 30, files=list(files), environment={"MPLBACKEND": INLINE})
-        self.manager = SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, pool=pool,
+        self.manager = SandboxedKernelManager(sandbox=sandbox, startup_files=STARTUP_FILES, fork_server=pool,
                                               kernel_name="python3")
 
     async def __aenter__(self):

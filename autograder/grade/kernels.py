@@ -17,7 +17,7 @@ from jupyter_client.manager import AsyncKernelManager
 from ..judge.channel import CALL_SOCKET
 from ..sandbox.kernel import SandboxedKernelManager
 from ..sandbox.policy import Sandbox
-from .warm import KERNEL_ENVIRONMENT, warm_pool
+from .warm import KERNEL_ENVIRONMENT, kernel_fork_server
 
 KERNEL_NAME = "python3"
 # A grading kernel lives for one notebook: IPython's input history database (an SQLite write per
@@ -72,7 +72,7 @@ class Kernels:
     def _sandboxed_manager(self):
         sandbox = Sandbox(environment=KERNEL_ENVIRONMENT, **self.sandbox)
         manager = SandboxedKernelManager(sandbox=sandbox, startup_files=self.startup_files,
-                                         pool=warm_pool() if self.warm else None,
+                                         fork_server=kernel_fork_server() if self.warm else None,
                                          kernel_name=KERNEL_NAME, config=self.config)
         manager.call_socket = manager.sockets / "calls"
         manager.sandbox.environment[CALL_SOCKET] = str(manager.call_socket)

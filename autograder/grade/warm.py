@@ -12,7 +12,7 @@ from ..sandbox.policy import Sandbox
 from ..sandbox.warm_kernels import KernelForkServer
 
 KERNEL_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
-_pool = None
+_fork_server = None
 _shared = None
 
 
@@ -30,10 +30,10 @@ def share(control):
     _shared = control
 
 
-def warm_pool():
+def kernel_fork_server():
     """This process's `KernelForkServer`, made on first use and stopped when the process exits."""
-    global _pool
-    if _pool is None:
-        _pool = KernelForkServer(Sandbox(environment=KERNEL_ENVIRONMENT), shared=_shared)
-        atexit.register(_pool.stop)
-    return _pool
+    global _fork_server
+    if _fork_server is None:
+        _fork_server = KernelForkServer(Sandbox(environment=KERNEL_ENVIRONMENT), shared=_shared)
+        atexit.register(_fork_server.stop)
+    return _fork_server

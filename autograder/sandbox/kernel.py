@@ -57,11 +57,11 @@ class QuickReadyClient(AsyncKernelClient):
 
 class ForkedProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, with the kernel forked by the manager's kernel fork
-    server (`pool`, a `KernelForkServer`) instead of started as a new process."""
+    server (`fork_server`, a `KernelForkServer`) instead of started as a new process."""
 
     async def launch_kernel(self, cmd, **kwargs):
         km = self.parent
-        self.process = km.pool.fork(km.sandbox.spec(km.work, km.sockets), cmd)
+        self.process = km.fork_server.fork(km.sandbox.spec(km.work, km.sockets), cmd)
         self.pid = self.pgid = self.process.pid  # it leads a process group of its own
         return self.connection_info
 
@@ -83,13 +83,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         Limits and files of the kernel.
     startup_files : list of Path
         IPython start-up files, run in this order before any cell.
-    pool : KernelForkServer, optional
+    fork_server : KernelForkServer, optional
         Fork the kernel from this kernel fork server instead of starting one.
     """
 
-    def __init__(self, sandbox=None, startup_files=(), pool=None, **kwargs):
+    def __init__(self, sandbox=None, startup_files=(), fork_server=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool = pool
+        self.fork_server = fork_server
         self.client_factory = QuickReadyClient
         self.folder = Path(tempfile.mkdtemp(prefix="sandboxed-kernel-"))
         self.work, self.sockets = self.folder / "work", self.folder / "sockets"
@@ -104,7 +104,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = str(self.sockets / "kernel")
 
     async def _async_pre_start_kernel(self, **kw):
-        if self.pool is not None and self.provisioner is None:
+        if self.fork_server is not None and self.provisioner is None:
             self.kernel_id = self.kernel_id or str(uuid.uuid4())
             self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
@@ -125,7 +125,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             return 0
 
     def format_kernel_cmd(self, extra_arguments=None):
-        if self.pool is not None:
+        if self.fork_server is not None:
             return super().format_kernel_cmd(extra_arguments)
         return self.sandbox.command(super().format_kernel_cmd(extra_arguments), self.work, self.sockets)
 
