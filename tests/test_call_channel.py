@@ -96,3 +96,9 @@ def test_a_kernel_that_stops_reading_does_not_hold_the_grader(kernel):
     channel, end = kernel
     with pytest.raises(ChannelClosed):
         channel.send({"function": "f", "args": []}, [np.zeros(8 << 20, np.uint8)], timeout=0.5)
+
+
+def test_a_call_socket_path_too_long_for_a_unix_socket_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="more than the 107 a unix socket's path may be: set TMPDIR"):
+        CallChannel("/tmp/" + "x" * 103 + "/calls")
+    CallChannel("/tmp/" + "x" * 96 + "/calls")  # 107 bytes: allowed

@@ -15,6 +15,7 @@ the rest of the kernel's life (its calls then get no answer).
 
 import errno
 import json
+import os
 import socket
 import struct
 
@@ -42,12 +43,19 @@ def pack(message, frames):
     return parts
 
 
+MAX_SOCKET_PATH = 107  # bytes of a unix socket's path (sun_path holds 108, with the closing zero)
+
+
 class CallChannel:
     """A connection to one kernel's call socket at `path`: `send` a request, `receive` what the
     kernel sends back as it arrives, `reply_to` a request once its reply is all there."""
 
     def __init__(self, path):
         self.path = str(path)
+        if len(os.fsencode(self.path)) > MAX_SOCKET_PATH:
+            # The kernel could not listen there, and every call would go unanswered.
+            raise ValueError(f"the kernel's call socket {self.path} is {len(os.fsencode(self.path))} bytes long, more "
+                             f"than the {MAX_SOCKET_PATH} a unix socket's path may be: set TMPDIR to a shorter folder")
         self.socket = None
         self.buffer = bytearray()
         self.calls = 0
