@@ -54,3 +54,11 @@ MOONS_FIRST_LABELS = [0, 1, 1, 1, 0, 0, 1, 1, 0, 1]
 # Training accuracy on the 300 examples after 10,000 epochs, as counts of correct predictions.
 PUBLISHED_CORRECT = {"gd": 239, "momentum": 239, "adam": 282}
 PUBLISHED_ACCURACY = {"gd": 0.7967, "momentum": 0.7967, "adam": 0.94}
+
+# The second assignment (lr-schedules-facts.md): the decay functions' visible cases, and one
+# RMSProp step on CS231n's check inputs (W, dW, s_dW = linspace(-0.4, 0.6), (-0.6, 0.4), (0.6, 0.9),
+# 20 values as (4, 5); α = 0.01, β = 0.99, ε = 1e-8).
+UPDATE_LR = {(0.5, 2, 1): 0.16666666666666666}
+SCHEDULE_LR_DECAY = {(0.5, 10, 0.3, 100): 0.5, (0.5, 100, 0.3, 100): 0.3846153846153846}
+RMSPROP_W = {(0, 0): -0.39223849, (3, 4): 0.59576619}
+RMSPROP_S = {(0, 0): 0.5976, (3, 4): 0.8926}
