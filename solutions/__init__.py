@@ -1,6 +1,7 @@
-"""The reference solution of the Optimization Methods assignment.
+"""The reference solutions of the course's assignments.
 
-The six graded functions live in `optimizers` and `mini_batches`, the training loop in `training`.
+Optimization Methods: the six graded functions live in `optimizers` and `mini_batches`, the
+training loop in `training`. Learning-rate decay and RMSProp (the second assignment): `schedules`.
 The support code students also receive (data, network, plots, visible test cases) lives in
 `opt_utils` and is re-exported here, so ``import solutions`` gives the whole reference.
 """
