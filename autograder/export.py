@@ -97,12 +97,13 @@ def course_csv(course):
     writer = csv.writer(output, lineterminator="\n")
     with Gradebook(course.db_url, course.course_id) as gradebook:
         records = list(gradebook.assignments)
+        functions = {record.name: _functions_of(record.name) for record in records}
         graded = {record.name: {view.student: view for view in student_views(course, record.name)}
-                  if _functions_of(record.name) else {} for record in records}
+                  if functions[record.name] else {} for record in records}
         header = list(STUDENT_COLUMNS)
         for record in records:
             header += [record.name, f"{record.name} max_score", f"{record.name} status"]
-            header += [f"{record.name}: {function}" for function in _functions_of(record.name)]
+            header += [f"{record.name}: {function}" for function in functions[record.name]]
         writer.writerow(header + ["total", "max_total"])
         for student in gradebook.students:
             row, total, max_total = [student.id, student.last_name, student.first_name, student.email], 0.0, 0.0
@@ -110,7 +111,7 @@ def course_csv(course):
                 score = submission_scores(gradebook, record.name, student.id)[3]
                 view = graded[record.name].get(student.id)
                 row += [score, record.max_score, view.status if view else Status.NOT_SUBMITTED]
-                row += [view.function_score(f)[0] if view else "" for f in _functions_of(record.name)]
+                row += [view.function_score(f)[0] if view else "" for f in functions[record.name]]
                 total, max_total = total + score, max_total + record.max_score
             writer.writerow(csv_row(row + [total, max_total]))
     return output.getvalue()
